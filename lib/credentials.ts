@@ -1,0 +1,169 @@
+/**
+ * The core: Settings → Credentials. Cache → lock → re-check → code → planned STS calls with duration
+ * negotiation → cache. Everything that touches the world comes from `deps`.
+ */
+import {
+  type CacheEntry,
+  cacheKey,
+  type CacheKeyParts,
+  readCacheEntry,
+  readState,
+  updateState,
+  withKeyLock,
+  writeCacheEntry,
+} from "./cache.ts";
+import { MfaError } from "./errors.ts";
+import type {
+  Credentials,
+  Deps,
+  LongTermKeys,
+  RoleSettings,
+  Settings,
+  StsApi,
+  StsCredentials,
+} from "./types.ts";
+
+const DEFAULT_REGION = "us-east-1";
+
+function requireKeys(settings: Settings): LongTermKeys {
+  if (!settings.profileFound) {
+    throw new MfaError(
+      "config",
+      `profile ${settings.profile} not found in ${settings.credentialsFile} or ${settings.configFile}`,
+      {
+        hint: settings.profileExplicit
+          ? "check the name (mfa status lists cached ones), or create it with `mfa setup --profile NAME`"
+          : "create one with `mfa setup`, or pass --profile NAME",
+      },
+    );
+  }
+  if (!settings.longTerm) {
+    throw new MfaError(
+      "config",
+      `profile ${settings.sourceProfile} has no aws_access_key_id / aws_secret_access_key in ${settings.credentialsFile}`,
+      {
+        hint:
+          `add the keys to [${settings.sourceProfile}] (or [${settings.profile}-long-term]), or run \`mfa setup --profile ${settings.profile}\``,
+      },
+    );
+  }
+  return settings.longTerm;
+}
+
+function keyParts(settings: Settings, keys: LongTermKeys, role?: RoleSettings): CacheKeyParts {
+  return {
+    sourceProfile: settings.sourceProfile,
+    accessKeyId: keys.accessKeyId,
+    mfaSerial: settings.mfaSerial,
+    roleArn: role ? roleChainId(role) : undefined,
+    externalId: role?.externalId,
+    sessionName: role?.sessionName,
+  };
+}
+
+/** A chained role is a different session from the same role reached directly. */
+function roleChainId(role: RoleSettings): string {
+  const arns: string[] = [];
+  for (let r: RoleSettings | undefined = role; r; r = r.via) arns.push(r.arn);
+  return arns.join(" <- ");
+}
+
+function toCredentials(
+  entry: CacheEntry,
+  settings: Settings,
+  source: Credentials["source"],
+): Credentials {
+  return {
+    accessKeyId: entry.accessKeyId,
+    secretAccessKey: entry.secretAccessKey,
+    sessionToken: entry.sessionToken,
+    expiration: new Date(entry.expiration),
+    region: settings.region ?? entry.region,
+    profile: settings.profile,
+    source,
+  };
+}
+
+function remaining(expiration: string | Date, now: Date): string {
+  const minutes = Math.floor((new Date(expiration).getTime() - now.getTime()) / 60_000);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
+}
+
+export async function getCredentials(settings: Settings, deps: Deps): Promise<Credentials> {
+  const keys = requireKeys(settings);
+  const key = await cacheKey(keyParts(settings, keys, settings.role));
+  const useCache = !settings.noCache;
+
+  if (useCache && !settings.refresh) {
+    const hit = await readCacheEntry(settings.mfaHome, key, deps.now(), deps.log);
+    if (hit) {
+      deps.log.debug(
+        `cache hit for ${settings.profile} (expires in ${remaining(hit.expiration, deps.now())})`,
+      );
+      return toCredentials(hit, settings, "cache");
+    }
+  }
+  if (!useCache) return await fetchCredentials(settings, deps, keys, key);
+
+  return await withKeyLock(settings.mfaHome, key, async () => {
+    // Another process may have fetched while we waited for the lock.
+    if (!settings.refresh) {
+      const hit = await readCacheEntry(settings.mfaHome, key, deps.now(), deps.log);
+      if (hit) {
+        deps.log.debug("another mfa process fetched the session; using it");
+        return toCredentials(hit, settings, "cache");
+      }
+    }
+    return await fetchCredentials(settings, deps, keys, key);
+  }, { log: deps.log });
+}
+
+/** The cold path: resolve region and serial, then run the planned calls. */
+async function fetchCredentials(
+  settings: Settings,
+  deps: Deps,
+  keys: LongTermKeys,
+  key: string,
+): Promise<Credentials> {
+  const { fetchFromSts } = await import("./fetch.ts");
+  const region = settings.region ?? (await regionFromImds(deps)) ?? undefined;
+  const issued = await fetchFromSts(settings, deps, keys, region ?? DEFAULT_REGION);
+  const entry: CacheEntry = {
+    version: 1,
+    kind: settings.role ? "role" : "session",
+    profile: settings.profile,
+    sourceProfile: settings.sourceProfile,
+    roleArn: settings.role?.arn,
+    mfaSerial: settings.mfaSerial,
+    accessKeyId: issued.accessKeyId,
+    secretAccessKey: issued.secretAccessKey,
+    sessionToken: issued.sessionToken,
+    expiration: issued.expiration.toISOString(),
+    region,
+    createdAt: deps.now().toISOString(),
+  };
+  if (!settings.noCache) await writeCacheEntry(settings.mfaHome, key, entry);
+  deps.log.debug(
+    `new session for ${settings.profile}, expires in ${remaining(issued.expiration, deps.now())}`,
+  );
+  return toCredentials(entry, settings, "sts");
+}
+
+async function regionFromImds(deps: Deps): Promise<string | undefined> {
+  const { regionFromImds } = await import("./imds.ts");
+  const region = await regionFromImds({ env: deps.env });
+  if (region) deps.log.debug(`region ${region} from EC2 instance metadata`);
+  return region;
+}
+
+export {
+  cacheKey,
+  keyParts,
+  readCacheEntry,
+  readState,
+  requireKeys,
+  updateState,
+  withKeyLock,
+  writeCacheEntry,
+};
+export type { StsApi, StsCredentials };
