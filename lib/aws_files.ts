@@ -1,9 +1,10 @@
 /**
  * Reading and writing the AWS shared files. Reading is on the cache-hit path: it imports only the
- * INI code and the error type. Writing is atomic: temp file in the same directory, fsync, rename.
+ * INI code, the error type and the (tiny) temp-file registry. Writing is atomic: temp file in the same directory, fsync, rename.
  */
 import { MfaError } from "./errors.ts";
 import { type IniProfiles, parseAwsIni, setIniSection } from "./ini.ts";
+import { trackTempFile, untrackTempFile } from "./temp_files.ts";
 
 export interface AwsFiles {
   credentials: IniProfiles;
@@ -116,6 +117,7 @@ export async function writeIniSection(
     }
   }
   const temp = `${dir}/.${base}.mfa-tmp-${randomSuffix()}`;
+  trackTempFile(temp); // Ctrl-C removes it (main.ts)
   try {
     const file = await Deno.open(temp, { write: true, createNew: true, mode: mode ?? 0o600 });
     try {
@@ -133,6 +135,8 @@ export async function writeIniSection(
   } catch (err) {
     await Deno.remove(temp).catch(() => {});
     throw fail(reason(err), err);
+  } finally {
+    untrackTempFile(temp);
   }
   await syncDirectory(dir);
 }

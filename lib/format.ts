@@ -169,7 +169,8 @@ export function formatUnsets(format: ExportFormat): string {
     case "dotenv":
       return lines((name) => `${name}=`);
     case "json":
-      return JSON.stringify(Object.fromEntries(EXPORT_VARIABLES.map((name) => [name, null]))) + "\n";
+      return JSON.stringify(Object.fromEntries(EXPORT_VARIABLES.map((name) => [name, null]))) +
+        "\n";
   }
 }
 

@@ -201,6 +201,8 @@ function spawnWriter(
   values: Record<string, string | null>,
   mode: string,
 ) {
+  const valuesFile = `${path}.values.json`;
+  Deno.writeTextFileSync(valuesFile, JSON.stringify(values));
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -210,7 +212,7 @@ function spawnWriter(
       `${ROOT}/tests/fixtures/write_and_hang.ts`,
       path,
       header,
-      JSON.stringify(values),
+      valuesFile,
       mode,
     ],
     stdin: "null",
@@ -295,7 +297,7 @@ Deno.test({
       const next = setIniSection(current, "default", values);
       const child = spawnWriter(path, "default", values, "write");
       const reader = await waitForLine(child, "start");
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 40));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
       try {
         child.kill("SIGKILL");
       } catch { /* it already finished */ }

@@ -173,9 +173,10 @@ const BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 /** Stable id from a name, like AIDA.../AROA... ids: the same name gives the same id. */
 function stableId(prefix: string, name: string): string {
   let hash = 2166136261;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 16777619);
   let out = "";
-  for (let i = 0; out.length < 17; i++) {
-    hash = Math.imul(hash ^ (name.charCodeAt(i % Math.max(name.length, 1)) || 0) ^ i, 16777619);
+  while (out.length < 17) {
+    hash = Math.imul(hash ^ (hash >>> 15), 2246822507) ^ out.length;
     out += UPPER_ALNUM[(hash >>> 0) % UPPER_ALNUM.length];
   }
   return prefix + out;
@@ -250,6 +251,7 @@ function debugEnabled(): boolean {
   }
 }
 
+// deno-lint-ignore require-await -- async so that a failure to listen is a rejection, not a throw
 export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> {
   const users = opts.users ?? [DEFAULT_USER];
   const roles = opts.roles ?? DEFAULT_ROLES;
@@ -303,20 +305,27 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
     return { user, arn: userArn(user) };
   }
 
-  /** Throws unless SerialNumber/TokenCode prove the user's device; returns the key to burn on success. */
-  async function checkMfa(user: FakeUser, params: Record<string, string>): Promise<string> {
-    if (params.SerialNumber !== user.mfaSerial) throw MFA_SERIAL_FAILED();
-    if (params.TokenCode === undefined) throw MFA_CODE_FAILED();
+  /** The codes the user's device shows around now, keyed "window:code". */
+  async function codesAroundNow(user: FakeUser): Promise<string[]> {
     const secret = base32Decode(user.totpSecret);
     const current = totpWindow(new Date(now()));
-    for (const window of [current, current - 1, current + 1]) {
-      const code = await totp(secret, new Date(window * 30_000));
-      if (code !== params.TokenCode) continue;
-      const key = `${window}:${code}`;
-      if (!opts.allowCodeReuse && usedCodes.get(user.accessKeyId)?.has(key)) break;
-      return key;
+    const windows = [current, current - 1, current + 1];
+    return await Promise.all(
+      windows.map(async (w) => `${w}:${await totp(secret, new Date(w * 30_000))}`),
+    );
+  }
+
+  /**
+   * Throws unless SerialNumber/TokenCode prove the user's device; returns the key to burn on success.
+   * Synchronous, so that a check and its burn cannot interleave with a concurrent request's.
+   */
+  function checkMfa(user: FakeUser, params: Record<string, string>, codes: string[]): string {
+    if (params.SerialNumber !== user.mfaSerial) throw MFA_SERIAL_FAILED();
+    const key = codes.find((k) => k.endsWith(`:${params.TokenCode}`));
+    if (!key || (!opts.allowCodeReuse && usedCodes.get(user.accessKeyId)?.has(key))) {
+      throw MFA_CODE_FAILED();
     }
-    throw MFA_CODE_FAILED();
+    return key;
   }
 
   function burnCode(user: FakeUser, key: string) {
@@ -354,6 +363,9 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
     `<Expiration>${awsTime(s.expiration)}</Expiration></Credentials>`;
 
   async function getSessionToken(caller: Caller, params: Record<string, string>): Promise<string> {
+    const withMfa = params.SerialNumber !== undefined || params.TokenCode !== undefined;
+    const codes = withMfa ? await codesAroundNow(caller.user) : [];
+    // No await below this line: see checkMfa.
     const v = new Validation();
     v.integerRange(params.DurationSeconds, "durationSeconds", 900, 129600);
     validateMfaParams(v, params);
@@ -365,8 +377,7 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
         "Cannot call GetSessionToken with session credentials",
       );
     }
-    const withMfa = params.SerialNumber !== undefined || params.TokenCode !== undefined;
-    const codeKey = withMfa ? await checkMfa(caller.user, params) : undefined;
+    const codeKey = withMfa ? checkMfa(caller.user, params, codes) : undefined;
     if (codeKey) burnCode(caller.user, codeKey);
     const duration = Number(params.DurationSeconds ?? 43200);
     const session = issue(caller.user, duration, withMfa);
@@ -374,6 +385,9 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
   }
 
   async function assumeRole(caller: Caller, params: Record<string, string>): Promise<string> {
+    const withMfa = params.SerialNumber !== undefined || params.TokenCode !== undefined;
+    const codes = withMfa ? await codesAroundNow(caller.user) : [];
+    // No await below this line: see checkMfa.
     const v = new Validation();
     v.required(params.RoleArn, "roleArn");
     v.length(params.RoleArn, "roleArn", 20, 2048);
@@ -409,8 +423,7 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
       );
     }
-    const withMfa = params.SerialNumber !== undefined || params.TokenCode !== undefined;
-    const codeKey = withMfa ? await checkMfa(caller.user, params) : undefined;
+    const codeKey = withMfa ? checkMfa(caller.user, params, codes) : undefined;
     const mfa = withMfa || (caller.session?.mfa ?? false);
     if (role.requireMfa && !mfa) throw notAuthorized();
     if (codeKey) burnCode(caller.user, codeKey);

@@ -195,6 +195,21 @@ Deno.test("fake STS: a code is accepted once; reuse, wrong code and wrong serial
   });
 });
 
+Deno.test("fake STS: parallel requests with one code: exactly one is accepted", async () => {
+  await withFake({}, async ({ fake, sts }) => {
+    const input = {
+      SerialNumber: DEFAULT_USER.mfaSerial,
+      TokenCode: await fake.codeFor(DEFAULT_USER.accessKeyId),
+    };
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => sts().send(new STS.GetSessionTokenCommand(input))),
+    );
+    assertEquals(results.filter((r) => r.status === "fulfilled").length, 1);
+    assertEquals(fake.callsOf("GetSessionToken").filter((c) => c.status === 200).length, 1);
+    assertEquals(fake.callsOf("GetSessionToken").length, 10);
+  });
+});
+
 Deno.test("fake STS: allowCodeReuse accepts the same code twice", async () => {
   await withFake({ allowCodeReuse: true }, async ({ fake, sts }) => {
     const client = sts();
@@ -460,14 +475,18 @@ Deno.test("fake STS: role chaining and session callers are capped at one hour", 
       fromSession.send(
         new STS.AssumeRoleCommand({
           RoleArn: ROLE_12H,
-          RoleSessionName: "c",
+          RoleSessionName: "c1",
           DurationSeconds: 7200,
         }),
       ),
     );
     assertSdkError(capped, "ValidationError", 400, chainingMessage);
     const first = await fromSession.send(
-      new STS.AssumeRoleCommand({ RoleArn: ROLE_12H, RoleSessionName: "c", DurationSeconds: 3600 }),
+      new STS.AssumeRoleCommand({
+        RoleArn: ROLE_12H,
+        RoleSessionName: "c1",
+        DurationSeconds: 3600,
+      }),
     );
     const fromRole = sts(sessionKeys(first.Credentials!));
     const chained = await sdkError(
@@ -690,9 +709,17 @@ Deno.test("fake STS faults: malformed XML with 200 is a parse error, not credent
 Deno.test("fake STS faults: a delay beyond the client's request timeout is a timeout", async () => {
   await withFake({}, async ({ fake, sts }) => {
     fake.setFault({ kind: "delay", ms: 5_000 });
-    const client = sts(userKeys(), { requestHandler: { requestTimeout: 200 }, maxAttempts: 1 });
+    // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
+    const client = sts(userKeys(), {
+      requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
+      maxAttempts: 1,
+    });
     const err = await sdkError(client.send(new STS.GetCallerIdentityCommand({})));
     assertEquals(err.name, "TimeoutError", err.message);
+    const aborted = await sdkError(
+      sts().send(new STS.GetCallerIdentityCommand({}), { abortSignal: AbortSignal.timeout(200) }),
+    );
+    assertEquals(aborted.name, "AbortError", aborted.message);
     fake.setFault({ kind: "delay", ms: 50, times: 1 });
     const out = await sts().send(new STS.GetCallerIdentityCommand({}));
     assertEquals(out.Account, "123456789012");

@@ -103,7 +103,7 @@ $Env:AWS_CREDENTIAL_EXPIRATION = '2026-11-23T20:00:00Z'
   );
 });
 
-Deno.test("exports cmd: set \"NAME=value\"", () => {
+Deno.test('exports cmd: set "NAME=value"', () => {
   assertEquals(
     formatExports(CREDS, "cmd"),
     `set "AWS_ACCESS_KEY_ID=ASIAEXAMPLE123456789"
@@ -116,10 +116,12 @@ set "AWS_DEFAULT_REGION=eu-west-1"
   );
 });
 
-Deno.test("exports cmd: characters quoted by set \"...\" pass, unrepresentable ones are refused without echoing the value", () => {
+Deno.test('exports cmd: characters quoted by set "..." pass, unrepresentable ones are refused without echoing the value', () => {
   const ok = formatExports({ ...NO_REGION, sessionToken: "a&b|c<d>e^f(g)h i;j,k=l'm`n" }, "cmd");
   assertEquals(ok.split("\n")[2], `set "AWS_SESSION_TOKEN=a&b|c<d>e^f(g)h i;j,k=l'm\`n"`);
-  for (const bad of ["50%off", 'say "hi"', "bang!", "two\nlines", "cr\rhere", "tab\there", "café"]) {
+  for (
+    const bad of ["50%off", 'say "hi"', "bang!", "two\nlines", "cr\rhere", "tab\there", "café"]
+  ) {
     const secret = `zq9Xv${bad}`;
     const err = assertMfaError(
       () => formatExports({ ...NO_REGION, secretAccessKey: secret }, "cmd"),
@@ -131,7 +133,7 @@ Deno.test("exports cmd: characters quoted by set \"...\" pass, unrepresentable o
   }
 });
 
-Deno.test("exports dotenv: double quotes with \\\\ \\\" \\$ \\n \\r escapes", () => {
+Deno.test('exports dotenv: double quotes with \\\\ \\" \\$ \\n \\r escapes', () => {
   assertEquals(
     formatExports(NO_REGION, "dotenv"),
     `AWS_ACCESS_KEY_ID="ASIAEXAMPLE123456789"
@@ -197,7 +199,7 @@ function parseDotenv(text: string): Map<string, string> {
     const value = (match[2] ?? "").replace(/\\(.)/g, (_, ch: string) => {
       if (ch === "n") return "\n";
       if (ch === "r") return "\r";
-      if ("\\\"$".includes(ch)) return ch;
+      if ('\\"$'.includes(ch)) return ch;
       throw new Error(`unknown escape \\${ch}`);
     });
     out.set(match[1], value);
@@ -206,7 +208,7 @@ function parseDotenv(text: string): Map<string, string> {
 }
 
 Deno.test("dotenv round-trips through a reference parser", () => {
-  const nasty = "a\\b\"c$d\ne\rf'g`h#i j=k\\n\\\\\\\"";
+  const nasty = 'a\\b"c$d\ne\rf\'g`h#i j=k\\n\\\\\\"';
   const parsed = parseDotenv(formatExports({ ...CREDS, sessionToken: nasty }, "dotenv"));
   assertEquals(parsed.get("AWS_SESSION_TOKEN"), nasty);
   assertEquals(parsed.get("AWS_REGION"), "eu-west-1");
@@ -240,7 +242,9 @@ Deno.test("unsets: every format clears all six names", () => {
   for (const format of ["fish", "powershell", "cmd", "dotenv"] as const) {
     const text = formatUnsets(format);
     assertEquals(text.split("\n").length, 7, format);
-    for (const name of EXPORT_VARIABLES) assertEquals(text.includes(name), true, `${format} ${name}`);
+    for (const name of EXPORT_VARIABLES) {
+      assertEquals(text.includes(name), true, `${format} ${name}`);
+    }
   }
 });
 
@@ -309,7 +313,12 @@ Deno.test("detectExportFormat rules", () => {
     "C:\\Program Files\\WindowsPowerShell\\Modules;C:\\WINDOWS\\system32\\WindowsPowerShell\\v1.0\\Modules";
   const psSystem = "C:\\Program Files\\WindowsPowerShell\\Modules;" +
     "C:\\WINDOWS\\system32\\WindowsPowerShell\\v1.0\\Modules";
-  const cases: [string, Env, { os?: "linux" | "darwin" | "windows"; parentProcess?: string }, string][] = [
+  const cases: [
+    string,
+    Env,
+    { os?: "linux" | "darwin" | "windows"; parentProcess?: string },
+    string,
+  ][] = [
     ["nothing known", {}, {}, "sh"],
     ["SHELL=fish alone is only the login shell", { SHELL: "/usr/bin/fish" }, {}, "sh"],
     ["fish parent", { SHELL: "/bin/bash" }, { parentProcess: "fish" }, "fish"],
@@ -318,21 +327,46 @@ Deno.test("detectExportFormat rules", () => {
     ["bash parent beats inherited FISH_VERSION", { FISH_VERSION: "3.6.0" }, {
       parentProcess: "/bin/bash",
     }, "sh"],
-    ["pwsh on Linux sets PSModulePath", {
-      PSModulePath: "/home/a/.local/share/powershell/Modules:/opt/microsoft/powershell/7/Modules",
-    }, { os: "linux" }, "powershell"],
+    [
+      "pwsh on Linux sets PSModulePath",
+      {
+        PSModulePath: "/home/a/.local/share/powershell/Modules:/opt/microsoft/powershell/7/Modules",
+      },
+      { os: "linux" },
+      "powershell",
+    ],
     ["zsh started from pwsh", { PSModulePath: "/opt/microsoft/powershell/7/Modules" }, {
       os: "darwin",
       parentProcess: "-zsh",
     }, "sh"],
-    ["unknown parent falls through", { PSModulePath: "/x" }, { parentProcess: "node" }, "powershell"],
-    ["Windows PowerShell", { USERPROFILE: winUser, PSModulePath: psUser }, { os: "windows" }, "powershell"],
+    [
+      "unknown parent falls through",
+      { PSModulePath: "/x" },
+      { parentProcess: "node" },
+      "powershell",
+    ],
+    [
+      "Windows PowerShell",
+      { USERPROFILE: winUser, PSModulePath: psUser },
+      { os: "windows" },
+      "powershell",
+    ],
     ["Windows cmd", { USERPROFILE: winUser, PSModulePath: psSystem }, { os: "windows" }, "cmd"],
-    ["Windows from env.OS", { OS: "Windows_NT", USERPROFILE: winUser, PSModulePath: psSystem }, {}, "cmd"],
-    ["Windows user dir case and trailing slash", {
-      USERPROFILE: "c:\\users\\ANN\\",
-      PSModulePath: psUser,
-    }, { os: "windows" }, "powershell"],
+    [
+      "Windows from env.OS",
+      { OS: "Windows_NT", USERPROFILE: winUser, PSModulePath: psSystem },
+      {},
+      "cmd",
+    ],
+    [
+      "Windows user dir case and trailing slash",
+      {
+        USERPROFILE: "c:\\users\\ANN\\",
+        PSModulePath: psUser,
+      },
+      { os: "windows" },
+      "powershell",
+    ],
     ["Git Bash", { MSYSTEM: "MINGW64", USERPROFILE: winUser, PSModulePath: psUser }, {
       os: "windows",
     }, "sh"],

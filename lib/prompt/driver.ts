@@ -84,11 +84,16 @@ export function timedOutError(driver: string): MfaError {
   );
 }
 
-/** The dialog program ran but failed (no display, crashed): index.ts then tries the next driver. */
-export function driverFailedError(driver: string, code: number, stderr: string): MfaError {
+/** The dialog program could not run or failed (no display, crashed): index.ts tries the next driver. */
+export class DriverFailedError extends MfaError {
+  constructor(message: string, cause?: unknown) {
+    super("code", message, { cause });
+  }
+}
+
+export function driverFailedError(driver: string, code: number, stderr: string): DriverFailedError {
   const detail = stderr.trim().split(/\r?\n/).find((line) => line.trim() !== "");
-  return new MfaError(
-    "code",
+  return new DriverFailedError(
     `${driver} failed (exit ${code}${detail ? `: ${detail.trim().slice(0, 160)}` : ""})`,
   );
 }
@@ -132,7 +137,9 @@ export async function findOnPath(
   os: Deps["os"],
 ): Promise<string | undefined> {
   const windows = os === "windows";
-  const dirs = (env.PATH ?? env.Path ?? "").split(windows ? ";" : ":").filter(Boolean);
+  // Windows spells it Path; environment names are case-insensitive there.
+  const pathKey = Object.keys(env).find((k) => k.toUpperCase() === "PATH") ?? "PATH";
+  const dirs = (env[pathKey] ?? "").split(windows ? ";" : ":").filter(Boolean);
   const exts = windows && !/\.[a-z]+$/i.test(name)
     ? (env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";").filter(Boolean)
     : [""];

@@ -20,8 +20,9 @@ import {
   which,
 } from "./driver.ts";
 
-const CANCELLED_EXIT = 1;
-const TIMED_OUT_EXIT = 5;
+/** Not 1: PowerShell itself exits 1 when the script fails, which must not read as a cancel. */
+const CANCELLED_EXIT = 10;
+const TIMED_OUT_EXIT = 11;
 
 /** A PowerShell single-quoted literal. PowerShell also takes the curly quotes ‘ ’ ‚ ‛ as quotes. */
 export function psQuote(text: string): string {
@@ -49,7 +50,7 @@ interface PsField {
 
 /**
  * A form with one text box per field, OK/Cancel, topmost, closing itself after the timeout.
- * Prints the boxes' texts as a JSON array (UTF-8); exit 1 on cancel, 5 on timeout.
+ * Prints the boxes' texts as a JSON array (UTF-8, no BOM); distinct exit codes for cancel and timeout.
  */
 export function powershellFormScript(title: string, text: string, fields: PsField[]): string {
   const rows = fields.map((f, i) =>
@@ -64,7 +65,7 @@ export function powershellFormScript(title: string, text: string, fields: PsFiel
   );
   return [
     "$ErrorActionPreference = 'Stop'",
-    "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8",
+    "[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false",
     "Add-Type -AssemblyName System.Windows.Forms",
     "[System.Windows.Forms.Application]::EnableVisualStyles()",
     "$form = New-Object System.Windows.Forms.Form",
@@ -133,7 +134,7 @@ export function powershellFormArgs(form: FormRequest): string[] {
 export function parsePowerShellAnswers(stdout: string, count: number): string[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(stdout.trim() || "[]");
+    parsed = JSON.parse(stdout.replace(/^\uFEFF/, "").trim() || "[]");
   } catch {
     parsed = undefined;
   }
