@@ -150,6 +150,7 @@ async function fetchCredentials(
 }
 
 async function regionFromImds(deps: Deps): Promise<string | undefined> {
+  if (deps.env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === "true") return undefined;
   const { regionFromImds } = await import("./imds.ts");
   const region = await regionFromImds({ env: deps.env });
   if (region) deps.log.debug(`region ${region} from EC2 instance metadata`);

@@ -74,6 +74,10 @@ export interface FakeSts {
   /** The code the user's MFA device shows now (or windowOffset windows away). Consumes nothing. */
   codeFor(accessKeyId: string, windowOffset?: number): Promise<string>;
   callsOf(action: string): FakeCall[];
+  /** Temporary credentials this fake issued under that access key id (undefined: never issued). */
+  issued(accessKeyId: string):
+    | { secretAccessKey: string; sessionToken: string; expiration: number; roleArn?: string }
+    | undefined;
   close(): Promise<void>;
 }
 
@@ -694,6 +698,15 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
       return await totp(base32Decode(user.totpSecret), new Date(now() + windowOffset * 30_000));
     },
     callsOf: (action: string) => calls.filter((c) => c.action === action),
+    issued(accessKeyId: string) {
+      const s = sessions.get(accessKeyId);
+      return s && {
+        secretAccessKey: s.secretAccessKey,
+        sessionToken: s.sessionToken,
+        expiration: s.expiration,
+        roleArn: s.role?.arn,
+      };
+    },
     async close() {
       if (!closing.signal.aborted) closing.abort();
       await server.finished;
