@@ -54,6 +54,8 @@ export async function readAwsFiles(credentialsFile: string, configFile: string):
   return { credentials, config };
 }
 
+class NotAFile extends Error {}
+
 export interface WriteOptions {
   /** Tests only: called after the temp file is written and synced, before the rename. */
   testHooks?: { afterTempWrite?: () => Promise<void> };
@@ -99,10 +101,13 @@ export async function writeIniSection(
     oldText = await readIfExists(path);
     if (oldText !== undefined) {
       target = await Deno.realPath(path);
-      mode = (await Deno.stat(target)).mode;
-      if (mode !== null) mode &= 0o7777;
+      const info = await Deno.stat(target);
+      // Renaming over /dev/null or a FIFO would replace the device, not write into it.
+      if (!info.isFile) throw new NotAFile();
+      mode = info.mode === null ? null : info.mode & 0o7777;
     }
   } catch (err) {
+    if (err instanceof NotAFile) throw fail("it is not a regular file");
     throw fail(`cannot read it: ${reason(err)}`, err);
   }
   const newText = setIniSection(oldText ?? "", header, values);

@@ -84,7 +84,7 @@ export async function spawnChild(
   if (Deno.build.os === "windows") {
     listeners.push(["SIGINT", () => {}]);
   } else {
-    listeners.push(["SIGINT", relay("SIGINT")]);
+    listeners.push(["SIGINT", forwardInterrupt ? relay("SIGINT") : () => {}]);
     listeners.push(["SIGTERM", relay("SIGTERM")], ["SIGHUP", relay("SIGHUP")]);
   }
   for (const [signal, handler] of listeners) Deno.addSignalListener(signal, handler);

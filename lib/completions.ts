@@ -210,9 +210,18 @@ __mfa_reply_lines() {
   __mfa_reply "$prefix" "$cur" \${lines[@]+"\${lines[@]}"}
 }
 
+# __mfa_reply_compgen ARGS...: COMPREPLY = the lines \`compgen ARGS...\` prints (no word splitting).
+__mfa_reply_compgen() {
+  local line
+  COMPREPLY=()
+  while IFS= read -r line; do
+    COMPREPLY+=("$line")
+  done < <(compgen "$@" 2>/dev/null)
+  return 0
+}
+
 __mfa_reply_files() {
-  local IFS=$'\\n'
-  COMPREPLY=($(compgen -P "$1" -f -- "$2"))
+  __mfa_reply_compgen -P "$1" -f -- "$2"
   compopt -o filenames 2>/dev/null
   return 0
 }
@@ -223,8 +232,7 @@ __mfa_complete_program() {
   if declare -F _command_offset >/dev/null 2>&1; then
     _command_offset "$start"
   elif ((COMP_CWORD == start)); then
-    local IFS=$'\\n'
-    COMPREPLY=($(compgen -c -- "\${COMP_WORDS[COMP_CWORD]}"))
+    __mfa_reply_compgen -c -- "\${COMP_WORDS[COMP_CWORD]}"
   else
     __mfa_reply_files "" "\${COMP_WORDS[COMP_CWORD]}"
   fi

@@ -90,6 +90,22 @@ function hasTerminal(): boolean {
   }
 }
 
+/** Linux: /proc/PPID/comm; macOS: ps. Windows: unknown (the environment rules decide there). */
+function parentProcess(): string | undefined {
+  try {
+    if (Deno.build.os === "linux") return Deno.readTextFileSync(`/proc/${Deno.ppid}/comm`).trim();
+    if (Deno.build.os === "darwin") {
+      const out = new Deno.Command("ps", {
+        args: ["-o", "comm=", "-p", String(Deno.ppid)],
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
+      return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+    }
+  } catch { /* unknown */ }
+  return undefined;
+}
+
 export function createLogger(verbose: boolean, writeErr: (text: string) => void): Logger {
   return {
     debug: (msg) => {
@@ -129,6 +145,7 @@ export function createDeps(opts: DepsOptions): Deps {
     runShell,
     spawnChild,
     hasTerminal,
+    parentProcess,
     prompt,
     log,
     command: opts.command,

@@ -9,8 +9,8 @@ import {
   readState,
   serialKey,
   totpWindow,
-  usedCodeKey,
   updateState,
+  usedCodeKey,
   withKeyLock,
   writeCacheEntry,
 } from "./cache.ts";

@@ -1,6 +1,6 @@
 /**
- * Credentials → text: shell statements (sh, fish, PowerShell, cmd), dotenv, and the JSON shapes that
- * Claude Code (awsCredentialExport) and the AWS SDKs (credential_process) read. Pure functions.
+ * Credentials → text: shell statements (sh, fish, PowerShell, cmd), dotenv, and the JSON shapes
+ * that Claude Code (awsCredentialExport) and the AWS SDKs (credential_process) read. Pure.
  */
 import { MfaError } from "./errors.ts";
 import type { Credentials, Env } from "./types.ts";
@@ -36,7 +36,7 @@ export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The variables `exports` sets, in order: the four credential values, then both region names when known. */
+/** What `exports` sets, in order: the four credential values, then both region names when known. */
 export function credentialVariables(creds: Credentials): [ExportVariable, string][] {
   const vars: [ExportVariable, string][] = [
     ["AWS_ACCESS_KEY_ID", creds.accessKeyId],
@@ -48,19 +48,19 @@ export function credentialVariables(creds: Credentials): [ExportVariable, string
   return vars;
 }
 
-// ---- quoting -------------------------------------------------------------------------------------
+// ---- quoting ------------------------------------------------------------------------------------
 
 /**
  * POSIX single quotes: everything is literal up to the next `'`, so only `'` needs care (`'\''`).
- * Newlines stay literal inside the quotes, which `eval "$(...)"` handles in bash, zsh, dash and ksh.
+ * Newlines stay literal inside the quotes; `eval "$(...)"` handles that in bash, zsh, dash, ksh.
  */
 export function quoteSh(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
- * fish single quotes know two escapes, `\\` and `\'`. Line breaks go outside the quotes as `\n` / `\r`
- * so that every statement stays on one line (`eval (mfa exports)` splits its input on newlines).
+ * fish single quotes know two escapes, `\\` and `\'`. Line breaks go outside the quotes as `\n` and
+ * `\r` so every statement stays on one line (`eval (mfa exports)` splits its input on newlines).
  */
 export function quoteFish(value: string): string {
   let out = "'";
@@ -105,10 +105,10 @@ export function quoteDotenv(value: string): string {
 }
 
 /**
- * cmd.exe has no quoting that is safe everywhere: `%` is expanded at parse time (and `%%` means `%`
- * only in batch files), `!` under delayed expansion, `"` toggles the quoting of `& | < > ^`, and a line
- * break ends the command. Inside `set "NAME=value"` everything else in printable ASCII is literal,
- * both in a batch file and in `for /f "delims=" %i in ('mfa exports --format cmd') do %i`.
+ * cmd.exe has no quoting that is safe everywhere: `%` is expanded at parse time (and `%%` means
+ * `%` only in batch files), `!` under delayed expansion, `"` toggles the quoting of `& | < > ^`,
+ * and a line break ends the command. Inside `set "NAME=value"` all other printable ASCII is
+ * literal, both in a batch file and in `for /f "delims=" %i in ('mfa exports --format cmd') do %i`.
  * Non-ASCII is refused too: cmd reads it in the console code page, not UTF-8. STS credentials are
  * base64 and alphanumerics, so this only rejects values that could not have come from AWS.
  */
@@ -120,14 +120,14 @@ export function quoteCmdAssignment(name: string, value: string): string {
     // Never echo the value: it may be a secret.
     throw new MfaError(
       "internal",
-      `${name} contains a character cmd.exe cannot represent safely (", %, !, a line break, a control or non-ASCII character)`,
+      `${name} holds a character cmd.exe cannot take safely (", %, !, a control or non-ASCII one)`,
       { hint: "use --format powershell, --format dotenv or --format json instead" },
     );
   }
   return `"${name}=${value}"`;
 }
 
-// ---- exports / unsets ----------------------------------------------------------------------------
+// ---- exports / unsets ---------------------------------------------------------------------------
 
 /** Statements that set every credential variable, one per line, ending with a newline. */
 export function formatExports(creds: Credentials, format: ExportFormat): string {
@@ -152,15 +152,15 @@ function assignment(name: string, value: string, format: Exclude<ExportFormat, "
   }
 }
 
-/** Statements that clear all six variables (set or not) without printing anything, ending with a newline. */
+/** Statements that clear all six variables (set or not) silently; ends with a newline. */
 export function formatUnsets(format: ExportFormat): string {
   switch (format) {
     case "sh":
       return `unset ${EXPORT_VARIABLES.join(" ")}\n`;
     case "fish":
-      // Global scope only: exported and inherited variables live there; erasing a universal variable
-      // would delete the user's setting in every fish session. The `if` leaves $status at 0 and prints
-      // nothing when a variable was not set (a bare `set -e` returns 4).
+      // Global scope only: exported and inherited variables live there; erasing a universal
+      // variable would delete the user's setting in every fish session. The `if` leaves $status at
+      // 0 and prints nothing when a variable was not set (a bare `set -e` returns 4).
       return lines((name) => `if set -q -g ${name}; set -e -g ${name}; end;`);
     case "powershell":
       return lines((name) => `Remove-Item Env:${name} -ErrorAction SilentlyContinue`);
@@ -178,9 +178,9 @@ function lines(statement: (name: ExportVariable) => string): string {
   return EXPORT_VARIABLES.map(statement).join("\n") + "\n";
 }
 
-// ---- JSON shapes ---------------------------------------------------------------------------------
+// ---- JSON shapes --------------------------------------------------------------------------------
 
-/** What Claude Code's awsCredentialExport reads: the shape of `aws sts get-session-token` output. */
+/** What Claude Code's awsCredentialExport reads: `aws sts get-session-token` output's shape. */
 export function formatClaudeExport(creds: Credentials): string {
   return JSON.stringify({
     Credentials: {
@@ -203,7 +203,7 @@ export function formatCredentialProcess(creds: Credentials): string {
   }) + "\n";
 }
 
-// ---- detection -----------------------------------------------------------------------------------
+// ---- detection ----------------------------------------------------------------------------------
 
 export interface ShellContext {
   /** deps.os; when absent, Windows is recognised by env.OS === "Windows_NT". */
@@ -216,33 +216,18 @@ export interface ShellContext {
   parentProcess?: string;
 }
 
-const SHELL_FORMATS: Record<string, ExportFormat> = {
+const POSIX_SHELLS = "sh bash zsh dash ash ksh ksh93 mksh lksh oksh pdksh yash posh busybox";
+
+const SHELL_FORMATS: Readonly<Record<string, ExportFormat>> = {
+  ...Object.fromEntries(POSIX_SHELLS.split(" ").map((name) => [name, "sh" as const])),
   fish: "fish",
   pwsh: "powershell",
   "pwsh-preview": "powershell",
   powershell: "powershell",
   cmd: "cmd",
 };
-for (
-  const name of [
-    "sh",
-    "bash",
-    "zsh",
-    "dash",
-    "ash",
-    "ksh",
-    "ksh93",
-    "mksh",
-    "lksh",
-    "oksh",
-    "pdksh",
-    "yash",
-    "posh",
-    "busybox",
-  ]
-) SHELL_FORMATS[name] = "sh";
 
-/** "-zsh" (login shell), "/usr/bin/fish", "C:\\...\\pwsh.exe" → the format that shell reads, if known. */
+/** "-zsh" (login shell), "/usr/bin/fish", "C:\\...\\pwsh.exe" → the format that shell reads. */
 export function shellFormatOf(processName: string): ExportFormat | undefined {
   const base = processName.trim().split(/[\\/]/).pop()!.toLowerCase().replace(/^-/, "")
     .replace(/\.exe$/, "");

@@ -143,6 +143,19 @@ function validateUrl(url: string, source: string): string {
   );
 }
 
+/** AWS_MFA_COMMAND_TIMEOUT: how long the mfa command may run, `20` or `2m`; undefined = the default. */
+export function commandTimeoutMs(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const seconds = parseDuration(text, "AWS_MFA_COMMAND_TIMEOUT");
+  if (seconds < 1) {
+    throw usageError(
+      `invalid AWS_MFA_COMMAND_TIMEOUT ${JSON.stringify(text)}: it must be at least 1 second`,
+      "e.g. AWS_MFA_COMMAND_TIMEOUT=30 or 2m",
+    );
+  }
+  return seconds * 1000;
+}
+
 /** Values of one profile: config `[profile x]` then credentials `[x]` (credentials win, as in the SDKs). */
 function profileValues(files: AwsProfiles, name: string): Record<string, string> | undefined {
   const config = files.config.get(name);
@@ -289,6 +302,7 @@ export function resolveSettings(
 
   const mfaCommand = pick(str(options["mfa-command"]), env, ["AWS_MFA_COMMAND"])?.value ??
     profileKey("mfa_process");
+  const mfaCommandTimeoutMs = commandTimeoutMs(env.AWS_MFA_COMMAND_TIMEOUT);
   const opItem = pick(str(options["op-item"]), env, ["AWS_MFA_UPDATER_OP_ITEM_NAME"])?.value ??
     profileKey("mfa_op_item");
   const opAccount = pick(str(options["op-account"]), env, ["AWS_MFA_UPDATER_OP_ACCOUNT"])?.value ??
@@ -329,6 +343,7 @@ export function resolveSettings(
     endpointUrl,
     code,
     mfaCommand,
+    mfaCommandTimeoutMs,
     opItem,
     opAccount,
     prompt,

@@ -27,7 +27,11 @@ function errorCodeOf(err: SdkError): string {
 export function mapStsError(err: unknown, action: string, endpoint: string): MfaError {
   const e = (err ?? {}) as SdkError;
   const name = e.name ?? "";
-  const message = (e.message ?? String(err)).trim();
+  // AWS echoes a malformed token code in its ValidationError: never pass a code on.
+  const message = (e.message ?? String(err)).trim().replace(
+    /Value '[^']*' at 'tokenCode'/g,
+    "Value '***' at 'tokenCode'",
+  );
   const status = e.$metadata?.httpStatusCode;
   const where = `STS ${action}`;
 
@@ -175,7 +179,12 @@ function clientConfig(opts: StsClientOptions, endpoint: string | undefined) {
       sessionToken: opts.credentials.sessionToken,
     },
     maxAttempts: MAX_ATTEMPTS,
-    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS },
+    // Without throwOnRequestTimeout the SDK only warns (on stderr) and keeps waiting.
+    requestHandler: {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

@@ -51,6 +51,8 @@ export interface Settings {
   endpointUrl?: string;
   code?: string;
   mfaCommand?: string;
+  /** Kill the mfa command after this long (AWS_MFA_COMMAND_TIMEOUT); default COMMAND_TIMEOUT_MS. */
+  mfaCommandTimeoutMs?: number;
   opItem?: string;
   opAccount?: string;
   prompt: PromptMode;
@@ -148,6 +150,8 @@ export interface Deps {
   runShell(command: string, opts?: { timeoutMs?: number }): Promise<RunResult>;
   /** Run a child with inherited stdio and the given environment; forwards SIGINT/SIGTERM/SIGHUP. */
   spawnChild(argv: string[], env: Env): Promise<{ code: number; signal?: number }>;
+  /** Name of the process that started mfa (the shell that will read `exports`), when it can be found. */
+  parentProcess(): string | undefined;
   /** Is there a controlling terminal we can prompt on (/dev/tty opens; Windows: CONIN$)? */
   hasTerminal(): boolean;
   prompt: CodePrompter;

@@ -156,6 +156,14 @@ Deno.test("aws_files: failures are write errors; the file is untouched and no te
     writeIniSection(`${dir}/credentials`, "default", { a: "1" }),
     assertMfaError("write", new RegExp(`^cannot write ${dir}/credentials: cannot read it`)),
   );
+  // Not a regular file: never renamed over.
+  if (!isWindows) {
+    await assert.rejects(
+      writeIniSection("/dev/null", "default", { a: "1" }),
+      assertMfaError("write", /^cannot write \/dev\/null: it is not a regular file/),
+    );
+    assert.ok((await Deno.stat("/dev/null")).isCharDevice);
+  }
   // The parent is a file: cannot create the directory.
   await Deno.writeTextFile(`${dir}/plainfile`, "x");
   await assert.rejects(

@@ -1,4 +1,4 @@
-/** lib/format.ts: the exact text of every format, the JSON shapes parsed back, and format detection. */
+/** lib/format.ts: the exact text of every format, the JSON shapes parsed back, format detection. */
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import {
   credentialVariables,
@@ -52,7 +52,7 @@ Deno.test("isoSeconds drops milliseconds and writes UTC with Z", () => {
   assertMfaError(() => isoSeconds(new Date("nope")), "internal");
 });
 
-Deno.test("credentialVariables: four values, plus both region names only when the region is known", () => {
+Deno.test("credentialVariables: four values, plus both region names when a region is known", () => {
   assertEquals(credentialVariables(CREDS), [
     ["AWS_ACCESS_KEY_ID", "ASIAEXAMPLE123456789"],
     ["AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
@@ -116,7 +116,7 @@ set "AWS_DEFAULT_REGION=eu-west-1"
   );
 });
 
-Deno.test('exports cmd: characters quoted by set "..." pass, unrepresentable ones are refused without echoing the value', () => {
+Deno.test('exports cmd: set "..." quotes & | < > ^; other characters are refused, unechoed', () => {
   const ok = formatExports({ ...NO_REGION, sessionToken: "a&b|c<d>e^f(g)h i;j,k=l'm`n" }, "cmd");
   assertEquals(ok.split("\n")[2], `set "AWS_SESSION_TOKEN=a&b|c<d>e^f(g)h i;j,k=l'm\`n"`);
   for (
@@ -189,7 +189,7 @@ Deno.test("quoteDotenv", () => {
   assertEquals(quoteDotenv("it's `x` #c"), `"it's \`x\` #c"`);
 });
 
-/** The dotenv convention formatExports writes, read back: `NAME="..."` with \\ \" \$ \n \r escapes. */
+/** The dotenv convention formatExports writes, read back: `NAME="..."`, \\ \" \$ \n \r escapes. */
 function parseDotenv(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split("\n")) {
@@ -310,7 +310,8 @@ Deno.test("shellFormatOf: process names and paths of shells", () => {
 Deno.test("detectExportFormat rules", () => {
   const winUser = "C:\\Users\\ann";
   const psUser = `${winUser}\\Documents\\WindowsPowerShell\\Modules;` +
-    "C:\\Program Files\\WindowsPowerShell\\Modules;C:\\WINDOWS\\system32\\WindowsPowerShell\\v1.0\\Modules";
+    "C:\\Program Files\\WindowsPowerShell\\Modules;" +
+    "C:\\WINDOWS\\system32\\WindowsPowerShell\\v1.0\\Modules";
   const psSystem = "C:\\Program Files\\WindowsPowerShell\\Modules;" +
     "C:\\WINDOWS\\system32\\WindowsPowerShell\\v1.0\\Modules";
   const cases: [

@@ -1,6 +1,6 @@
 /**
- * Property tests for shell quoting: random nasty values → formatExports → the real shell evaluates it
- * the way a user would (`eval "$(…)"`, `… | source`, `… | Invoke-Expression`) → a child process
+ * Property tests for shell quoting: random nasty values → formatExports → the real shell evaluates
+ * it the way a user would (`eval "$(…)"`, `… | source`, `… | Invoke-Expression`) → a child process
  * (`env -0`) sees exactly the same bytes. Hundreds of cases run in one shell process per shell.
  * Reproduce a failure with QUOTING_SEED=<seed printed in the message>.
  */
@@ -324,7 +324,7 @@ async function roundTrip(shell: Shell, locale: string, cases: number) {
       for (const name of EXPORT_VARIABLES) {
         const want = expected.get(name);
         const got = dumps[i].get(name);
-        // Assigning '' removes a variable in PowerShell on some versions: the shell's limit, not quoting's.
+        // Assigning '' removes a variable in some PowerShell versions: the shell's limit, not ours.
         const mayBeUnset = want === undefined || (want === "" && shell.format === "powershell");
         const ok = (got === undefined && mayBeUnset) ||
           (got !== undefined && want !== undefined && sameBytes(got, encoder.encode(want)));
@@ -347,8 +347,7 @@ async function roundTrip(shell: Shell, locale: string, cases: number) {
 for (const shell of SHELLS) {
   const missing = shell.path === undefined;
   Deno.test({
-    name:
-      `${shell.name}: ${CASES} random values round-trip through ${shell.format} exports (UTF-8 locale)` +
+    name: `${shell.name}: ${CASES} random values round-trip via ${shell.format} exports (UTF-8)` +
       (missing ? ` [skipped: ${shell.name} not installed]` : ""),
     ignore: missing,
     fn: () => roundTrip(shell, "C.UTF-8", CASES),

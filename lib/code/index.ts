@@ -39,9 +39,14 @@ async function waitForNextWindow(deps: Deps, why: string): Promise<void> {
 }
 
 /** Runs the mfa command and turns its output into a code (computing TOTP locally for secrets/URIs). */
-async function codeFromCommand(command: string, deps: Deps, used: UsedCodes): Promise<string> {
+async function codeFromCommand(
+  command: string,
+  timeoutMs: number,
+  deps: Deps,
+  used: UsedCodes,
+): Promise<string> {
   deps.log.debug("running the MFA command");
-  const result = await deps.runShell(command, { timeoutMs: COMMAND_TIMEOUT_MS });
+  const result = await deps.runShell(command, { timeoutMs });
   if (result.code !== 0) {
     throw new MfaError("code", `the MFA command failed with exit code ${result.code}`, {
       hint: "run it by hand to see what is wrong, or fix --mfa-command / mfa_process",
@@ -74,7 +79,8 @@ export function createCodeSupplier(settings: Settings, deps: Deps, used: UsedCod
     return {
       kind: "command",
       automatic: true,
-      get: () => codeFromCommand(command, deps, used),
+      get: () =>
+        codeFromCommand(command, settings.mfaCommandTimeoutMs ?? COMMAND_TIMEOUT_MS, deps, used),
       async onRejected(retry) {
         if (retry > 1) return false;
         await waitForNextWindow(deps, "the code from the MFA command was rejected");

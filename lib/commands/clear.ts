@@ -19,7 +19,8 @@ export const run: CommandRun = async (ctx) => {
     return {};
   }
   const { name: profile } = resolveProfileName(ctx.args.options, ctx.env);
-  // Sessions made from this profile's keys count as its own (a role profile's base MFA session).
+  // A role profile's base MFA session (cached under its source profile) counts as its own; other
+  // profiles' role sessions made from the same keys stay.
   const names = new Set([profile]);
   try {
     names.add((await ctx.settings()).sourceProfile);
@@ -28,8 +29,7 @@ export const run: CommandRun = async (ctx) => {
     if (!(err instanceof MfaError) || err.kind === "usage") throw err;
     ctx.deps.log.debug(`clearing by profile name only: ${err.message}`);
   }
-  const matches = (e: CacheEntry) => names.has(e.profile) || names.has(e.sourceProfile);
-  const count = await clearCache(mfaHome, matches);
+  const count = await clearCache(mfaHome, (e: CacheEntry) => names.has(e.profile));
   ctx.deps.log.info(`removed ${sessions(count)} for profile ${profile}`);
   return {};
 };

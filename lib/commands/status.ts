@@ -46,7 +46,7 @@ export const run: CommandRun = async (ctx) => {
   if (typeof profile === "string") {
     entries = entries.filter((e) => e.profile === profile || e.sourceProfile === profile);
   }
-  ctx.deps.log.debug(`mfa cache: ${mfaHome}/cache`);
+  ctx.deps.log.debug(`reading cached sessions in ${mfaHome}/cache`);
   if (entries.length === 0) {
     ctx.deps.log.info(
       typeof profile === "string" ? `no cached sessions for ${profile}` : "no cached sessions",

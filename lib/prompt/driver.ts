@@ -22,7 +22,7 @@ export interface PromptContext {
 /** The controlling terminal (/dev/tty; Windows CONIN$/CONOUT$), never stdin/stdout. */
 export interface Tty {
   write(text: string): void;
-  /** One line without its newline; null at end of input (Ctrl-D). Throws MfaError cancelled on Ctrl-C. */
+  /** One line without its newline; null at end of input (Ctrl-D). Hidden: no echo, ^C cancels. */
   readLine(opts?: { hidden?: boolean }): Promise<string | null>;
   close(): void;
 }
@@ -71,7 +71,10 @@ export function codePromptText(req: CodePromptRequest): string {
 export type AskWhat = "code" | "form";
 
 export function cancelledError(what: AskWhat = "code"): MfaError {
-  return new MfaError("cancelled", what === "code" ? "MFA code entry was cancelled" : "setup was cancelled");
+  return new MfaError(
+    "cancelled",
+    what === "code" ? "MFA code entry was cancelled" : "setup was cancelled",
+  );
 }
 
 export function timedOutError(driver: string): MfaError {

@@ -4,7 +4,12 @@
  */
 import { MfaError } from "../errors.ts";
 import type { CodePrompter, CodePromptRequest, PromptMode } from "../types.ts";
-import { type DialogDriver, DriverFailedError, hasLinuxDesktop, type PromptContext } from "./driver.ts";
+import {
+  type DialogDriver,
+  DriverFailedError,
+  hasLinuxDesktop,
+  type PromptContext,
+} from "./driver.ts";
 import { kdialogDriver } from "./kdialog.ts";
 import { osascriptDriver } from "./osascript.ts";
 import { powershellDriver } from "./powershell.ts";

@@ -16,11 +16,14 @@ import {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Echo off/on for a hidden answer: stty acts on its stdin, so it is pointed at the terminal. */
-async function setEcho(run: Deps["run"], on: boolean): Promise<void> {
-  await run(["sh", "-c", `stty ${on ? "" : "-"}echo < /dev/tty`], { timeoutMs: 5000 }).catch(
-    () => undefined,
-  );
+/** `stty` acts on its stdin, so it is pointed at the terminal. */
+async function stty(run: Deps["run"], args: string): Promise<string | undefined> {
+  try {
+    const result = await run(["sh", "-c", `stty ${args} < /dev/tty`], { timeoutMs: 5000 });
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function openTty(os: Deps["os"], run: Deps["run"]): Tty {
@@ -31,7 +34,10 @@ export function openTty(os: Deps["os"], run: Deps["run"]): Tty {
     input = Deno.openSync(windows ? "CONIN$" : "/dev/tty", { read: true, write: !windows });
     output = windows ? Deno.openSync("CONOUT$", { write: true }) : input;
   } catch (err) {
-    throw new DriverFailedError(`cannot open the terminal (${windows ? "CONIN$" : "/dev/tty"})`, err);
+    throw new DriverFailedError(
+      `cannot open the terminal (${windows ? "CONIN$" : "/dev/tty"})`,
+      err,
+    );
   }
   return {
     write(text) {
@@ -40,24 +46,25 @@ export function openTty(os: Deps["os"], run: Deps["run"]): Tty {
       while (written < bytes.length) written += output.writeSync(bytes.subarray(written));
     },
     async readLine(opts = {}) {
-      // Windows has no stty: a hidden answer is read visibly there.
-      const hide = opts.hidden === true && !windows;
-      if (hide) await setEcho(run, false);
-      // Ctrl-C while we wait: restore the echo and report a cancel instead of dying mid-read.
-      let onInterrupt = () => {};
-      const interrupted = new Promise<never>((_, reject) => {
-        onInterrupt = () => reject(cancelledError());
-      });
-      interrupted.catch(() => {});
-      Deno.addSignalListener("SIGINT", onInterrupt);
+      if (!opts.hidden) return await readOneLine(input);
+      if (windows) {
+        // No stty on Windows: say so rather than pretend.
+        this.write("(input visible) ");
+        return await readOneLine(input);
+      }
+      // Hidden: no echo, and no signals either, so Ctrl-C arrives as a byte and the terminal
+      // settings are always restored (a SIGINT would exit before any cleanup could run).
+      const saved = await stty(run, "-g");
+      if (saved === undefined || !/^[\w:=-]+$/.test(saved)) {
+        this.write("(cannot hide the input here: it will be visible) ");
+        return await readOneLine(input);
+      }
+      await stty(run, "-echo -icanon -isig min 1 time 0");
       try {
-        return await Promise.race([readOneLine(input), interrupted]);
+        return await readHiddenLine(input);
       } finally {
-        Deno.removeSignalListener("SIGINT", onInterrupt);
-        if (hide) {
-          await setEcho(run, true);
-          this.write("\n");
-        }
+        await stty(run, saved);
+        this.write("\n");
       }
     },
     close() {
@@ -95,6 +102,27 @@ async function readOneLine(input: Deno.FsFile): Promise<string | null> {
     offset += c.length;
   }
   return decoder.decode(all).replace(/\r$/, "");
+}
+
+/** Raw-mode line editing for a hidden answer: Enter ends, Backspace deletes, ^C cancels, ^D ends. */
+export async function readHiddenLine(input: { read(p: Uint8Array): Promise<number | null> }) {
+  const bytes: number[] = [];
+  const one = new Uint8Array(1);
+  while (true) {
+    const n = await input.read(one);
+    if (n === null || n === 0) return bytes.length ? decoder.decode(new Uint8Array(bytes)) : null;
+    const byte = one[0];
+    if (byte === 0x03) throw cancelledError("form");
+    if (byte === 0x04) return bytes.length ? decoder.decode(new Uint8Array(bytes)) : null;
+    if (byte === 0x0a || byte === 0x0d) return decoder.decode(new Uint8Array(bytes));
+    if (byte === 0x7f || byte === 0x08) {
+      // Drop one whole UTF-8 character: its continuation bytes, then its first byte.
+      while (bytes.length && (bytes[bytes.length - 1] & 0xc0) === 0x80) bytes.pop();
+      bytes.pop();
+      continue;
+    }
+    bytes.push(byte);
+  }
 }
 
 function tty(ctx: PromptContext): Tty {
