@@ -49,6 +49,8 @@ const TEMP_FILE = /\.tmp$/;
 /** Temp files younger than this may belong to a writer that is about to rename them. */
 const STALE_TEMP_MS = 60_000;
 const TOTP_WINDOW_MS = 30_000;
+/** A wait for the lock longer than this gets a note on stderr, not only a debug line. */
+const TELL_WAITING_AFTER_MS = 3_000;
 /** usedCodes entries older than this many TOTP windows can never be replayed: drop them. */
 const USED_CODE_WINDOWS_KEPT = 10;
 
@@ -253,9 +255,11 @@ async function acquireFileLock(
   timeoutMs: number,
   log: Logger,
 ): Promise<Deno.FsFile> {
-  const deadline = Date.now() + timeoutMs;
+  const startedAt = Date.now();
+  const deadline = startedAt + timeoutMs;
   let delayMs = 10;
   let announced = false;
+  let told = false;
   for (;;) {
     let file: Deno.FsFile;
     try {
@@ -272,6 +276,11 @@ async function acquireFileLock(
         if (!announced) {
           log.debug(`waiting for another mfa process (${what})`);
           announced = true;
+        }
+        if (!told && Date.now() - startedAt >= TELL_WAITING_AFTER_MS) {
+          // Long enough to puzzle a user: the other process is most likely showing a code prompt.
+          log.info("mfa: waiting for another mfa process (it may be asking for an MFA code)");
+          told = true;
         }
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -290,6 +299,12 @@ async function acquireFileLock(
         delayMs = Math.min(delayMs * 2, 200);
       }
       keep = await isStillAtPath(file, lockPath);
+    } catch (err) {
+      if (err instanceof MfaError) throw err;
+      throw new MfaError("cache", `cannot lock ${lockPath}: ${errorText(err)}`, {
+        hint: "use a local file system for AWS_MFA_HOME, or use --no-cache",
+        cause: err,
+      });
     } finally {
       if (!keep) file.close();
     }

@@ -41,7 +41,29 @@ export async function spawnChild(
 ): Promise<ChildExit> {
   const [program, ...args] = argv;
   if (!program) throw new MfaError("usage", "no command to run");
-  let child: Deno.ChildProcess;
+
+  // Listeners go in before the spawn (which is synchronous), so no signal can slip in between the
+  // child starting and mfa being ready to pass it on: the default action would end mfa alone.
+  let child: Deno.ChildProcess | undefined;
+  const forwardInterrupt = opts.forwardInterrupt ?? !attachedToTerminal();
+  const listeners: [Deno.Signal, () => void][] = [];
+  const relay = (signal: Deno.Signal) => () => {
+    try {
+      child?.kill(signal);
+    } catch { /* already exited */ }
+  };
+  // Windows only knows SIGINT/SIGBREAK listeners; the console sends Ctrl-C to the child itself.
+  if (Deno.build.os === "windows") {
+    listeners.push(["SIGINT", () => {}]);
+  } else {
+    listeners.push(["SIGINT", forwardInterrupt ? relay("SIGINT") : () => {}]);
+    listeners.push(["SIGTERM", relay("SIGTERM")], ["SIGHUP", relay("SIGHUP")]);
+  }
+  for (const [signal, handler] of listeners) Deno.addSignalListener(signal, handler);
+  const removeListeners = () => {
+    for (const [signal, handler] of listeners) Deno.removeSignalListener(signal, handler);
+  };
+
   try {
     child = new Deno.Command(program, {
       args,
@@ -52,42 +74,9 @@ export async function spawnChild(
       stderr: "inherit",
     }).spawn();
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new MfaError("internal", `command not found: ${program}`, {
-        hint: "check the command's name and PATH",
-        exitCode: 127,
-        cause: err,
-      });
-    }
-    if (err instanceof Deno.errors.PermissionDenied) {
-      throw new MfaError("internal", `permission denied: ${program}`, {
-        hint: "is it an executable file?",
-        exitCode: 126,
-        cause: err,
-      });
-    }
-    throw new MfaError("internal", `cannot run ${program}: ${(err as Error).message}`, {
-      exitCode: 126,
-      cause: err,
-    });
+    removeListeners();
+    throw spawnError(program, err);
   }
-
-  const forwardInterrupt = opts.forwardInterrupt ?? !attachedToTerminal();
-  const listeners: [Deno.Signal, () => void][] = [];
-  const relay = (signal: Deno.Signal) => () => {
-    try {
-      child.kill(signal);
-    } catch { /* already exited */ }
-  };
-  // Windows only knows SIGINT/SIGBREAK listeners; the console sends Ctrl-C to the child itself.
-  // A listener is needed either way: without one, the signal would end mfa and orphan the child.
-  if (Deno.build.os === "windows") {
-    listeners.push(["SIGINT", () => {}]);
-  } else {
-    listeners.push(["SIGINT", forwardInterrupt ? relay("SIGINT") : () => {}]);
-    listeners.push(["SIGTERM", relay("SIGTERM")], ["SIGHUP", relay("SIGHUP")]);
-  }
-  for (const [signal, handler] of listeners) Deno.addSignalListener(signal, handler);
   try {
     const status = await child.status;
     if (status.signal) {
@@ -96,8 +85,29 @@ export async function spawnChild(
     }
     return { code: status.code };
   } finally {
-    for (const [signal, handler] of listeners) Deno.removeSignalListener(signal, handler);
+    removeListeners();
   }
+}
+
+function spawnError(program: string, err: unknown): MfaError {
+  if (err instanceof Deno.errors.NotFound) {
+    return new MfaError("internal", `command not found: ${program}`, {
+      hint: "check the command's name and PATH",
+      exitCode: 127,
+      cause: err,
+    });
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return new MfaError("internal", `permission denied: ${program}`, {
+      hint: "is it an executable file?",
+      exitCode: 126,
+      cause: err,
+    });
+  }
+  return new MfaError("internal", `cannot run ${program}: ${(err as Error).message}`, {
+    exitCode: 126,
+    cause: err,
+  });
 }
 
 /** The numbers shared by Linux and macOS, in case the runtime reports a signal without a code. */

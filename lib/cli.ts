@@ -263,8 +263,10 @@ export const COMMANDS: CommandSpec[] = [
     usage: "mfa completions SHELL",
     options: [],
     examples: [
-      'eval "$(mfa completions bash)"',
+      'eval "$(mfa completions bash)"      # in ~/.bashrc',
+      'eval "$(mfa completions zsh)"       # in ~/.zshrc, after compinit',
       "mfa completions fish > ~/.config/fish/completions/mfa.fish",
+      "mfa completions powershell | Out-String | Invoke-Expression   # in $PROFILE",
     ],
     positionals: "one",
     positionalChoices: ["bash", "zsh", "fish", "powershell"],

@@ -512,7 +512,13 @@ end
 # The words before the cursor that are neither options nor option values: the command, then its
 # arguments; after "--" every word, behind a "--" marker.
 function __mfa_words
-    set -l tokens (commandline -opc)
+    set -l tokens
+    # fish 3.8+ has -x (expanded tokens) and deprecates -o.
+    if commandline -x >/dev/null 2>&1
+        set tokens (commandline -xpc)
+    else
+        set tokens (commandline -opc)
+    end
     set -e tokens[1]
     set -l skip 0
     set -l dashdash 0
@@ -670,7 +676,7 @@ ${positionals.join("\n")}
     }
 
     function Find-MfaOption([string]$name, $options) {
-        foreach ($option in $options) { if ($option.Names -contains $name) { return $option } }
+        foreach ($option in $options) { if ($option.Names -ccontains $name) { return $option } }
         return $null
     }
 

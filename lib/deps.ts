@@ -38,6 +38,10 @@ async function run(
       cause: err,
     });
   }
+  // Read the pipes ourselves: after a timeout kill, a grandchild (`sh -c 'a | b'`) can hold them
+  // open for as long as it runs, so a timeout stops reading instead of waiting for end of file.
+  const readers = [child.stdout.getReader(), child.stderr.getReader()];
+  const outputs = readers.map(readText);
   let timedOut = false;
   const timer = opts.timeoutMs
     ? setTimeout(() => {
@@ -45,6 +49,7 @@ async function run(
       try {
         child.kill("SIGKILL");
       } catch { /* already exited */ }
+      for (const reader of readers) reader.cancel().catch(() => {});
     }, opts.timeoutMs)
     : undefined;
   try {
@@ -53,7 +58,8 @@ async function run(
       await writer.write(new TextEncoder().encode(opts.stdin)).catch(() => {});
       await writer.close().catch(() => {});
     }
-    const out = await child.output();
+    const [stdout, stderr] = await Promise.all(outputs);
+    const status = await child.status;
     if (timedOut) {
       throw new MfaError(
         "code",
@@ -63,10 +69,20 @@ async function run(
         },
       );
     }
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    return { code: status.code, stdout, stderr };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** Everything a pipe delivers until end of file (or until the reader is cancelled). */
+async function readText(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    text += decoder.decode(value, { stream: true });
   }
 }
 

@@ -5,6 +5,7 @@
 import {
   type CacheEntry,
   cacheKey,
+  type MfaState,
   readCacheEntry,
   readState,
   serialKey,
@@ -86,9 +87,9 @@ async function withMfaCode<T>(
     try {
       const value = await call(code);
       const hash = await usedCodeKey(serial, code);
-      await updateState(settings.mfaHome, (s) => {
+      await saveState(settings, deps, (s) => {
         s.usedCodes[hash] = totpWindow(deps.now());
-      }, { now: deps.now() });
+      });
       return value;
     } catch (err) {
       if (!(err instanceof MfaError) || err.kind !== "sts-invalid-code") throw err;
@@ -133,7 +134,7 @@ async function detectSerial(
     serial = `arn:${match[1]}:iam::${match[2]}:mfa/${match[3]}`;
     deps.log.warn(`could not list MFA devices; assuming ${serial} (set mfa_serial to be sure)`);
   }
-  await updateState(settings.mfaHome, (s) => {
+  await saveState(settings, deps, (s) => {
     s.serials[id] = serial!;
   });
   return serial;
@@ -141,12 +142,27 @@ async function detectSerial(
 
 async function rememberRoleMax(
   settings: Settings,
+  deps: Deps,
   role: RoleSettings,
   seconds: number,
 ): Promise<void> {
-  await updateState(settings.mfaHome, (s) => {
+  await saveState(settings, deps, (s) => {
     s.roleMaxDuration[role.arn] = seconds;
   });
+}
+
+/** state.json only saves work (used codes, serials, role maxima): a failed write is not fatal. */
+async function saveState(
+  settings: Settings,
+  deps: Deps,
+  mutate: (state: MfaState) => void,
+): Promise<void> {
+  try {
+    await updateState(settings.mfaHome, mutate, { now: deps.now(), log: deps.log });
+  } catch (err) {
+    if (!(err instanceof MfaError)) throw err;
+    deps.log.debug(`not saving the mfa state: ${err.message}`);
+  }
 }
 
 export async function fetchFromSts(
@@ -162,6 +178,7 @@ export async function fetchFromSts(
     durationSeconds: settings.durationSeconds,
     role: settings.role,
     learnedMax: settings.role ? state.roleMaxDuration[settings.role.arn] : undefined,
+    sourceIsSession: keys.sessionToken !== undefined,
   });
 
   if (plan.kind === "session") {
@@ -201,7 +218,7 @@ export async function fetchFromSts(
           });
         }),
     );
-    if (out.rejected) await rememberRoleMax(settings, role, out.seconds);
+    if (out.rejected) await rememberRoleMax(settings, deps, role, out.seconds);
     return out.value;
   }
 

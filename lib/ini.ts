@@ -2,17 +2,17 @@
  * The AWS shared config/credentials INI dialect: read it like the SDKs do, and update one section
  * while keeping every other byte of the file.
  *
- * Reading rules (botocore/configparser, plus the SDKs' inline comments):
+ * Reading rules (botocore/configparser, plus the Java/Go/Rust SDKs' inline comments and merging):
  * - config: `[profile x]` -> x, `[default]` and `[profile default]` -> default (keys of
  *   `[profile default]` win); `[sso-session x]`, `[services x]` and plain `[x]` are not profiles.
  * - credentials: `[x]` -> x.
  * - `#` / `;` start a full-line comment; after a value they start a comment only when preceded by
- *   whitespace (`key = a#b` keeps `a#b`).
+ *   whitespace (`key = a#b` keeps `a#b`). botocore (the AWS CLI) keeps such comments in the value.
  * - `key = value` or `key: value`; keys are lowercased, values trimmed.
  * - A line indented deeper than its key continues it: under an empty value it is a sub-property
  *   (`s3 =` / `  max_concurrent_requests = 10` -> "s3.max_concurrent_requests"), otherwise it is
  *   appended to the value on a new line.
- * - Duplicate sections merge; later keys win.
+ * - Duplicate sections merge; later keys win (botocore refuses such a file).
  * - Anything else, or a `[` without `]`, is an error naming the file and line.
  */
 import { MfaError } from "./errors.ts";

@@ -52,11 +52,14 @@ export function planCalls(input: {
   role?: RoleSettings;
   /** Learned maximum for the (outer) role, from state.json. */
   learnedMax?: number;
+  /** The source keys carry a session token: GetSessionToken refuses them, AssumeRole does not. */
+  sourceIsSession?: boolean;
 }): Plan {
-  const { durationSeconds, role, learnedMax } = input;
+  const { durationSeconds, role, learnedMax, sourceIsSession } = input;
   if (!role) return { kind: "session", durations: durationLadder(durationSeconds) };
   if (
-    !role.via && durationSeconds > CHAINED_ROLE_MAX && (learnedMax ?? Infinity) > CHAINED_ROLE_MAX
+    !role.via && (sourceIsSession ||
+      (durationSeconds > CHAINED_ROLE_MAX && (learnedMax ?? Infinity) > CHAINED_ROLE_MAX))
   ) {
     return { kind: "role-direct", role, durations: durationLadder(durationSeconds, learnedMax) };
   }

@@ -49,8 +49,11 @@ const LONG_TERM_SUFFIX = "-long-term";
 /** The form's starting point. The current secret is kept here, never put in a field. */
 export interface SetupPrefill {
   values: SetupValues;
-  /** The secret that goes with values.accessKeyId, when one is known. */
+  /** The secret that goes with the configured access key id (currentKeyId), when one is known. */
   currentSecret?: string;
+  currentKeyId?: string;
+  /** A secret typed on an earlier try of the form: kept whatever access key id comes with it. */
+  typedSecret?: string;
 }
 
 export type PartialSetupValues = Partial<SetupValues>;
@@ -241,7 +244,8 @@ export function prefillSetup(src: PrefillSources): SetupPrefill {
   };
   // Shown as 12h rather than 43200; the file gets seconds back (what the AWS CLI reads).
   if (/^\d+$/.test(values.duration)) values.duration = formatDuration(Number(values.duration));
-  return { values, currentSecret: keySource?.secret || undefined };
+  const currentSecret = keySource?.secret || undefined;
+  return { values, currentSecret, currentKeyId: currentSecret ? values.accessKeyId : undefined };
 }
 
 /** Validated answers. Optional settings are undefined when cleared. */
@@ -295,7 +299,9 @@ export function validateSetupAnswers(
 
   let secretAccessKey = answers.secretAccessKey?.trim() ?? "";
   if (secretAccessKey === "") {
-    if (prefill.currentSecret && accessKeyId === prefill.values.accessKeyId) {
+    if (prefill.typedSecret) {
+      secretAccessKey = prefill.typedSecret;
+    } else if (prefill.currentSecret && accessKeyId === prefill.currentKeyId) {
       secretAccessKey = prefill.currentSecret;
     } else {
       problems.push(

@@ -13,7 +13,9 @@
  * from deno.json through main.ts's JSON import, which deno compile embeds like any module.
  */
 
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 
 export interface Target {
   /** Rust target triple, as `deno compile --target` takes it. */

@@ -3,7 +3,7 @@
  * problem, a `hint:` where a fix exists, nothing on stdout, no stack trace, and changes nothing:
  * every file under the temp HOME (AWS files, cache entries, state.json) is byte-identical afterwards.
  */
-import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { assert, assertEquals, assertMatch, assertNotEquals } from "./assert.ts";
 import { DEFAULT_USER, type Fault } from "./fake_sts.ts";
 import { hasStackTrace, makeSandbox, type Sandbox, type SandboxOptions } from "./helpers.ts";
 
@@ -69,7 +69,7 @@ async function seedMfaHome(box: Sandbox): Promise<void> {
   });
 }
 
-async function closedPort(): Promise<number> {
+function closedPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -109,8 +109,12 @@ interface BadCase {
   ignore?: string;
   /** Long cases (timeouts) get more time before the harness kills them. */
   timeoutMs?: number;
+  /** Why only the AWS files must stay identical (the mfa home may gain the fetched session). */
+  onlyAwsFilesUnchanged?: string;
 }
 
+/** With `.${name}.mfa-tmp-XXXXXXXXXXXX` the temp file's name exceeds 255 bytes. */
+const LONG_NAME = "c".repeat(240);
 const CONFIG_WITHOUT_KEYS = "[profile nokeys]\nregion = eu-west-1\n";
 
 const CASES: BadCase[] = [
@@ -258,7 +262,7 @@ const CASES: BadCase[] = [
     name: "completions for an unknown shell",
     args: ["completions", "tcsh"],
     exit: 2,
-    error: /tcsh/,
+    error: /unknown shell "tcsh"/,
     hint: true,
   },
   {
@@ -266,7 +270,7 @@ const CASES: BadCase[] = [
     args: ["exec", "--code", "123456"],
     needs: "exec",
     exit: 2,
-    error: /command/,
+    error: /exec needs a command/,
     hint: true,
   },
   {
@@ -372,9 +376,33 @@ const CASES: BadCase[] = [
     args: ["update-profile", "--target", "default", "--code", "{code}"],
     needs: "update_profile",
     exit: 1,
-    error: /default/,
+    error: /refusing to overwrite \[default\]: it holds the long-term keys/,
     hint: true,
     stsCalls: 0,
+  },
+  {
+    name: "update-profile into an unwritable file (temp file name too long: fails even as root)",
+    args: ["update-profile", "--credentials-file", "{home}/.aws/{long}", "--code", "{code}"],
+    needs: "update_profile",
+    setup: (box) =>
+      Deno.copyFile(box.credentialsFile, `${box.awsDir}/${LONG_NAME}`).then(() =>
+        Deno.chmod(`${box.awsDir}/${LONG_NAME}`, 0o600)
+      ),
+    exit: 1,
+    error: /cannot write .*c{200}/,
+    hint: true,
+    onlyAwsFilesUnchanged: "the session is fetched before the write fails and stays cached",
+  },
+  {
+    name: "update-profile into a read-only directory",
+    args: ["update-profile", "--code", "{code}"],
+    needs: "update_profile",
+    ignore: isRoot ? "runs as root, which writes into a read-only directory" : "",
+    setup: (box) => Deno.chmod(box.awsDir, 0o500),
+    exit: 1,
+    error: /cannot write .*credentials/,
+    hint: true,
+    onlyAwsFilesUnchanged: "the session is fetched before the write fails and stays cached",
   },
   {
     name: "STS unreachable (connection refused)",
@@ -413,7 +441,7 @@ const CASES: BadCase[] = [
     name: "no way to get a code (prompt none)",
     args: ["exports"],
     exit: 1,
-    error: /code/,
+    error: /no way to ask for an MFA code/,
     hint: true,
     stsCalls: 0,
   },
@@ -429,7 +457,7 @@ const CASES: BadCase[] = [
     name: "mfa command prints garbage",
     args: ["exports", "--mfa-command", "echo hello world"],
     exit: 1,
-    error: /MFA command/,
+    error: /the MFA command printed neither a 6-digit code/,
     hint: true,
     stsCalls: 0,
   },
@@ -438,9 +466,11 @@ const CASES: BadCase[] = [
     args: ["exports", "--mfa-command", "sleep 30"],
     env: { AWS_MFA_COMMAND_TIMEOUT: "1" },
     exit: 1,
-    error: /did not finish within 1s/,
+    error: /the MFA command did not finish within 1s/,
     hint: true,
     stsCalls: 0,
+    // Killed (and failing) if the 1 s limit does not hold: a generous bound, not a timing test.
+    timeoutMs: 15_000,
   },
   {
     name: "nested mfa shell",
@@ -448,7 +478,7 @@ const CASES: BadCase[] = [
     env: { AWS_MFA_SHELL: "default" },
     needs: "shell",
     exit: 1,
-    error: /shell/,
+    error: /already inside an mfa shell/,
     hint: true,
     stsCalls: 0,
   },
@@ -468,9 +498,10 @@ for (const c of CASES) {
       const before = await snapshot(box.home);
       const code = await box.code();
       const wrong = await wrongCode(box);
-      const port = String(await closedPort());
+      const port = String(closedPort());
       const args = c.args.map((a) =>
         a.replace("{code}", code).replace("{wrong}", wrong).replace("{closed}", port)
+          .replace("{home}", box.home).replace("{long}", LONG_NAME)
       );
       if (c.fault) box.fake.setFault(c.fault);
       const out = await box.run(args, { env: c.env, timeoutMs: c.timeoutMs });
@@ -492,10 +523,33 @@ for (const c of CASES) {
       }
       if (c.exit === 2) assertEquals(box.fake.calls.length, 0, "a usage error made an STS call");
       else if (c.stsCalls !== undefined) assertEquals(box.fake.calls.length, c.stsCalls);
-      assertEquals(await snapshot(box.home), before, "files under HOME changed");
+      const after = await snapshot(box.home);
+      if (c.onlyAwsFilesUnchanged) {
+        // Still no temp file anywhere, and the AWS files are untouched.
+        const mfaHome = `${box.mfaHome.slice(box.home.length + 1)}/`;
+        const awsOnly = (m: Map<string, string>) =>
+          new Map([...m].filter(([path]) => !path.startsWith(mfaHome)));
+        assertEquals(awsOnly(after), awsOnly(before), "AWS files changed");
+        assertEquals([...after.keys()].filter((p) => /tmp/.test(p)), []);
+      } else {
+        assertEquals(after, before, "files under HOME changed");
+      }
     },
   });
 }
+
+Deno.test("control: the snapshot sees what a successful run changes (cache entry, state.json)", async () => {
+  await using box = await makeSandbox();
+  await seedMfaHome(box);
+  const before = await snapshot(box.home);
+  const out = await box.run(["exports", "--code", await box.code()]);
+  assertEquals(out.code, 0, out.stderr);
+  const after = await snapshot(box.home);
+  const added = [...after.keys()].filter((path) => !before.has(path));
+  assertEquals(added.length, 1, `new files: ${added}`);
+  assertMatch(added[0], /^\.aws\/mfa\/cache\/[0-9a-f]{64}\.json$/);
+  assertNotEquals(after.get(".aws/mfa/state.json"), before.get(".aws/mfa/state.json"));
+});
 
 Deno.test("a missing config file is fine: exit 0", async () => {
   await using box = await makeSandbox({ config: null });

@@ -18,7 +18,7 @@ import {
   sha256sumsText,
   TARGETS,
 } from "../scripts/build.ts";
-import { baseEnv, makeSandbox, MAIN, ROOT } from "./helpers.ts";
+import { baseEnv, MAIN, makeSandbox, ROOT } from "./helpers.ts";
 
 Deno.test("build: the five release targets and their asset names", () => {
   assertEquals(TARGETS.map((t) => [t.triple, assetName(t)]), [
@@ -176,7 +176,15 @@ Deno.test("build: the version comes from deno.json and main.ts prints it", async
   const version = await projectVersion();
   assertMatch(version, /^\d+\.\d+\.\d+/);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--frozen", `--config=${ROOT}/deno.json`, ...COMPILE_PERMISSIONS, MAIN, "--version"],
+    args: [
+      "run",
+      "--quiet",
+      "--frozen",
+      `--config=${ROOT}/deno.json`,
+      ...COMPILE_PERMISSIONS,
+      MAIN,
+      "--version",
+    ],
     env: baseEnv(),
     clearEnv: true,
     stdout: "piped",
@@ -240,7 +248,15 @@ Deno.test({
     try {
       const target = TARGETS.find((t) => t.triple === Deno.build.target) ?? TARGETS[0];
       const result = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", `${ROOT}/scripts/build.ts`, "--target", target.triple, "--out", out],
+        args: [
+          "run",
+          "--allow-all",
+          `${ROOT}/scripts/build.ts`,
+          "--target",
+          target.triple,
+          "--out",
+          out,
+        ],
         env: baseEnv(),
         clearEnv: true,
         stdin: "null",
@@ -253,12 +269,16 @@ Deno.test({
       if (result.code === 0) {
         // A cached or reachable runtime: the build must have produced a working binary and its sum.
         const version = await projectVersion();
-        const ran = await new Deno.Command(binary, { args: ["--version"], stdout: "piped" }).output();
+        const ran = await new Deno.Command(binary, { args: ["--version"], stdout: "piped" })
+          .output();
         assertEquals(new TextDecoder().decode(ran.stdout), `mfa ${version}\n`);
         const sums = await Deno.readTextFile(`${out}/SHA256SUMS`);
         assertEquals(
           sums,
-          sha256sumsText([{ name: assetName(target), sha256: await sha256Hex(await Deno.readFile(binary)) }]),
+          sha256sumsText([{
+            name: assetName(target),
+            sha256: await sha256Hex(await Deno.readFile(binary)),
+          }]),
         );
         assertStringIncludes(stdout, `built ${binary}`);
         return;
@@ -267,7 +287,9 @@ Deno.test({
       assertEquals(stderr.endsWith("\n") ? stderr.slice(0, -1).split("\n").length : 0, 1, stderr);
       assertMatch(
         stderr,
-        new RegExp(`^mfa build: cannot download the Deno runtime for ${target.triple} \\(no network\\?\\): \\S`),
+        new RegExp(
+          `^mfa build: cannot download the Deno runtime for ${target.triple} \\(no network\\?\\): \\S`,
+        ),
       );
       // Nothing half-built is left: no binary, no temp file, no SHA256SUMS.
       assertEquals([...Deno.readDirSync(out)].map((e) => e.name), []);

@@ -384,14 +384,19 @@ Deno.test("waiting longer than timeoutMs is a cache error naming a stuck prompt"
           withKeyLock(mfaHome, key, () => {
             called = true;
             return Promise.resolve();
-          }, { log, timeoutMs: 300 }),
+          }, { log, timeoutMs: 3_200 }),
         MfaError,
       );
       assertEquals(err.kind, "cache");
-      assertMatch(err.message, /^timed out after 0\.3s waiting for another mfa process/);
+      assertMatch(err.message, /^timed out after 3\.2s waiting for another mfa process/);
       assert(err.hint?.includes("stuck mfa prompt"), err.hint);
       assert(!called);
       assert(log.lines.some((l) => l.startsWith("debug: waiting for another mfa process")));
+      // After a few seconds the wait is worth a note (the other process may be prompting).
+      assertEquals(
+        log.lines.filter((l) => l.startsWith("info: mfa: waiting for another mfa process")).length,
+        1,
+      );
     } finally {
       child.kill("SIGKILL");
       await child.output().catch(() => {});

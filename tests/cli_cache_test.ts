@@ -325,3 +325,13 @@ Deno.test("--refresh fetches a new session; --no-cache neither reads nor writes 
   assertEquals(hit.stdout, refreshed.stdout, "--refresh replaces the cached entry");
   assertEquals(sandbox.fake.callsOf("GetSessionToken").length, 4);
 });
+
+Deno.test("status formats the time left as hours and minutes", async () => {
+  const { formatRemaining } = await import("../lib/commands/status.ts");
+  assertEquals(formatRemaining((11 * 60 + 58) * 60_000 + 59_000), "11h 58m");
+  assertEquals(formatRemaining(60 * 60_000), "1h 0m");
+  assertEquals(formatRemaining(4 * 60_000 + 30_000), "4m");
+  assertEquals(formatRemaining(59_000), "<1m");
+  assertEquals(formatRemaining(0), "expired");
+  assertEquals(formatRemaining(-5_000), "expired");
+});

@@ -75,12 +75,6 @@ async function fixture(): Promise<Fixture> {
     TERM: "dumb",
     LANG: "C.UTF-8",
   };
-  if (WINDOWS) {
-    for (const name of ["SystemRoot", "TEMP", "TMP", "USERPROFILE", "PATHEXT", "ComSpec"]) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    }
-  }
   return {
     dir,
     env,
@@ -99,16 +93,20 @@ interface Output {
   stderr: string;
 }
 
-/** Runs a program with exactly `env`; killed after 30 s so a hung shell fails the test, not CI. */
+/**
+ * Runs a program with exactly `env` (or, with inherit, the test's environment plus `env`); killed
+ * after 30 s so a hung shell fails the test instead of hanging CI.
+ */
 async function spawn(
   program: string,
   args: string[],
   env: Record<string, string>,
+  inherit = false,
 ): Promise<Output> {
   const child = new Deno.Command(program, {
     args,
     env,
-    clearEnv: true,
+    clearEnv: !inherit,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -489,7 +487,14 @@ Deno.test({
         `'<<' + ((TabExpansion2 -inputScript '${line}' -cursorColumn ${line.length}).CompletionMatches.CompletionText -join '|')`
       ),
     ].join("\n");
-    const out = await spawn("pwsh", ["-NoProfile", "-NonInteractive", "-Command", command], f.env);
+    // pwsh needs much of the platform's environment (Windows above all): inherit it.
+    const { PATH: _path, ...env } = f.env;
+    const out = await spawn(
+      "pwsh",
+      ["-NoProfile", "-NonInteractive", "-Command", command],
+      env,
+      true,
+    );
     assertEquals(out.stderr, "");
     assertEquals(out.code, 0);
     const answers = lines(out.stdout).filter((l) => l.startsWith("<<")).map((l) => l.slice(2));

@@ -46,6 +46,7 @@ interface StsCall {
   tokenCode?: string;
   roleArn?: string;
   externalId?: string;
+  roleSessionName?: string;
 }
 
 /** Everything outside the core: AWS, the clock, the user, the shell, the log. */
@@ -66,6 +67,10 @@ class World {
   badCodes = new Set<string>();
   devices: string[] | "denied" = [SERIAL];
   callerArn = `arn:aws:iam::${ACCOUNT}:user/alice`;
+  /** Issued access keys AWS no longer accepts (session revoked). */
+  revoked = new Set<string>();
+  /** Timeouts the core passed to runShell. */
+  shellTimeouts: (number | undefined)[] = [];
   private usedByAws = new Set<string>();
   private issuedCount = 0;
   private generatedCodes = 0;
@@ -108,12 +113,15 @@ class World {
     return this.calls.flatMap((c) => (c.tokenCode === undefined ? [] : [c.tokenCode]));
   }
 
+  /** Environment the core sees through deps (IMDS settings). */
+  depsEnv: Env = { AWS_EC2_METADATA_DISABLED: "true" };
+
   deps(): Deps {
     const unexpected = (what: string) => () => {
       throw new Error(`unexpected ${what}`);
     };
     return {
-      env: {},
+      env: this.depsEnv,
       home: this.home,
       os: "linux",
       now: () => new Date(this.now),
@@ -124,13 +132,15 @@ class World {
       },
       sts: (opts) => this.client(opts),
       run: unexpected("run"),
-      runShell: (command) => {
+      runShell: (command, opts) => {
         this.shellRuns.push(command);
+        this.shellTimeouts.push(opts?.timeoutMs);
         const out =
           this.shellOutputs[Math.min(this.shellRuns.length, this.shellOutputs.length) - 1];
         return Promise.resolve({ code: 0, stdout: out, stderr: "" });
       },
       spawnChild: unexpected("spawnChild"),
+      parentProcess: () => undefined,
       hasTerminal: () => true,
       prompt: async (req) => {
         this.prompts.push(req);
@@ -172,60 +182,71 @@ class World {
   private client(opts: StsClientOptions): StsApi {
     const caller = opts.credentials.accessKeyId;
     const isSession = opts.credentials.sessionToken !== undefined;
-    const record = (call: Omit<StsCall, "caller" | "region">) =>
-      this.calls.push({ ...call, caller, region: opts.region });
-    return {
-      getSessionToken: (input) => {
-        record({ action: "GetSessionToken", ...input });
-        if (input.durationSeconds > 129_600) {
-          return Promise.reject(new MfaError("sts-duration", "DurationSeconds too long"));
+    /** Records the call, then answers like AWS would: a value or a rejected promise. */
+    const answer = <T>(call: Omit<StsCall, "caller" | "region">, reply: () => T): Promise<T> =>
+      new Promise((resolve) => {
+        this.calls.push({ ...call, caller, region: opts.region });
+        if (this.revoked.has(caller)) {
+          throw new MfaError("sts-auth", "the credentials used to call STS have expired");
         }
-        this.checkCode(input.serialNumber, input.tokenCode);
-        return Promise.resolve(this.issue("SESSION", input.durationSeconds));
-      },
-      assumeRole: (input) => {
-        record({
+        resolve(reply());
+      });
+    return {
+      getSessionToken: (input) =>
+        answer({ action: "GetSessionToken", ...input }, () => {
+          if (isSession) {
+            // AWS: session credentials may call AssumeRole and GetCallerIdentity only.
+            throw new MfaError(
+              "sts-denied",
+              "Cannot call GetSessionToken with session credentials",
+            );
+          }
+          if (input.durationSeconds > 129_600) {
+            throw new MfaError("sts-duration", "DurationSeconds too long");
+          }
+          this.checkCode(input.serialNumber, input.tokenCode);
+          return this.issue("SESSION", input.durationSeconds);
+        }),
+      assumeRole: (input) =>
+        answer({
           action: "AssumeRole",
           roleArn: input.roleArn,
           externalId: input.externalId,
+          roleSessionName: input.roleSessionName,
           serialNumber: input.serialNumber,
           tokenCode: input.tokenCode,
           durationSeconds: input.durationSeconds,
-        });
-        if (isSession && input.durationSeconds > H) {
-          return Promise.reject(
-            new MfaError(
+        }, () => {
+          if (isSession && input.durationSeconds > H) {
+            throw new MfaError(
               "sts-chaining",
               "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-            ),
-          );
-        }
-        if (input.durationSeconds > (this.roleMax.get(input.roleArn) ?? 12 * H)) {
-          return Promise.reject(
-            new MfaError(
+            );
+          }
+          if (input.durationSeconds > (this.roleMax.get(input.roleArn) ?? 12 * H)) {
+            throw new MfaError(
               "sts-duration",
               "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-            ),
-          );
-        }
-        if (input.serialNumber !== undefined || input.tokenCode !== undefined) {
-          this.checkCode(input.serialNumber, input.tokenCode);
-        }
-        return Promise.resolve(this.issue("ROLE", input.durationSeconds));
-      },
-      getCallerIdentity: () => {
-        record({ action: "GetCallerIdentity" });
-        return Promise.resolve({ account: ACCOUNT, arn: this.callerArn, userId: "AIDAEXAMPLE" });
-      },
-      listMfaDevices: () => {
-        record({ action: "ListMFADevices" });
-        if (this.devices === "denied") {
-          return Promise.reject(
-            new MfaError("sts-denied", "STS iam:ListMFADevices was denied: not authorized"),
-          );
-        }
-        return Promise.resolve([...this.devices]);
-      },
+            );
+          }
+          if (input.serialNumber !== undefined || input.tokenCode !== undefined) {
+            this.checkCode(input.serialNumber, input.tokenCode);
+          }
+          return this.issue("ROLE", input.durationSeconds);
+        }),
+      getCallerIdentity: () =>
+        answer({ action: "GetCallerIdentity" }, () => ({
+          account: ACCOUNT,
+          arn: this.callerArn,
+          userId: "AIDAEXAMPLE",
+        })),
+      listMfaDevices: () =>
+        answer({ action: "ListMFADevices" }, () => {
+          if (this.devices === "denied") {
+            throw new MfaError("sts-denied", "STS iam:ListMFADevices was denied: not authorized");
+          }
+          return [...this.devices];
+        }),
     };
   }
 }
@@ -741,5 +762,154 @@ Deno.test("profile without keys → config error naming the section", async () =
     assertEquals(kindOf(err), "config");
     assert((err as MfaError).message.includes("base"));
     assertEquals(world.calls, []);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Robustness.
+
+Deno.test("a cached MFA session AWS no longer accepts is replaced once", async () => {
+  await withWorld(BASE, ROLE_CONFIG, async (world) => {
+    await world.get({ profile: "reader" });
+    const session = world.calls[0];
+    assertEquals(session.action, "GetSessionToken");
+    const sessionKey = world.calls[1].caller;
+    world.revoked.add(sessionKey);
+    world.now += 60_000;
+    const admin = await world.get({ profile: "short-admin" });
+    assertEquals(world.calls.slice(2).map((c) => [c.action, c.roleArn]), [
+      ["AssumeRole", ADMIN],
+      ["GetSessionToken", undefined],
+      ["AssumeRole", ADMIN],
+    ]);
+    assert(world.calls[4].caller !== sessionKey, "the new AssumeRole uses the new MFA session");
+    assert(admin.accessKeyId.startsWith("ASIAROLE"));
+    assertEquals(world.prompts.length, 2);
+  });
+});
+
+Deno.test("temporary source keys (aws_session_token): a role ≤ 1h is assumed directly with the code", async () => {
+  // GetSessionToken refuses session credentials, so the MFA-session route cannot work for them.
+  const credentials = `[base]\n${KEYS}aws_session_token = existing-session-token\n`;
+  await withWorld(credentials, ROLE_CONFIG, async (world) => {
+    const creds = await world.get({ profile: "reader" });
+    assertEquals(world.calls.map((c) => [c.action, c.roleArn, c.durationSeconds]), [
+      ["AssumeRole", READER, 1800],
+    ]);
+    assertEquals([world.calls[0].serialNumber, world.calls[0].tokenCode], [SERIAL, "100001"]);
+    assertEquals(creds.expiration.getTime(), T0 + 1800 * 1000);
+
+    // After learning that the role stops at 1h (chaining), the next cold fetch is one call too.
+    await world.get({ profile: "admin" });
+    assertEquals((await readState(world.mfaHome)).roleMaxDuration[ADMIN], H);
+    world.now += 60_000;
+    const calls = world.calls.length;
+    await world.get({ profile: "admin", refresh: true });
+    assertEquals(world.calls.slice(calls).map((c) => [c.action, c.durationSeconds]), [
+      ["AssumeRole", H],
+    ]);
+  });
+});
+
+Deno.test("--no-cache works when the mfa home cannot be written", async () => {
+  await withWorld(PLAIN, "", async (world) => {
+    // A regular file where a directory should be: unwritable even for root.
+    await Deno.writeTextFile(`${world.home}/not-a-dir`, "");
+    const env = { AWS_MFA_HOME: `${world.home}/not-a-dir/mfa` };
+    const creds = await world.get({ "no-cache": true }, env);
+    assertEquals(creds.source, "sts");
+    // Without --no-cache the failure says how to get around it.
+    const err = await assertRejects(() => world.get({}, env));
+    assertEquals(kindOf(err), "cache");
+    assert((err as MfaError).hint?.includes("--no-cache"));
+  });
+});
+
+Deno.test("AWS_MFA_COMMAND_TIMEOUT reaches the MFA command", async () => {
+  await withWorld(PLAIN, "", async (world) => {
+    await world.get({ "mfa-command": "my-otp" }, { AWS_MFA_COMMAND_TIMEOUT: "5" });
+    assertEquals(world.shellTimeouts, [5000]);
+  });
+});
+
+Deno.test("no region anywhere: IMDS disabled → us-east-1 for STS, none reported", async () => {
+  await withWorld(PLAIN, "", async (world) => {
+    const creds = await world.get({}, { AWS_REGION: "" });
+    assertEquals(world.calls[0].region, "us-east-1");
+    assertEquals(creds.region, undefined);
+  });
+});
+
+Deno.test("no region configured: the EC2 metadata region is used and kept with the session", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (req.method === "PUT" && path === "/latest/api/token") return new Response("imds-token");
+    if (path === "/latest/meta-data/placement/region") {
+      return req.headers.get("x-aws-ec2-metadata-token") === "imds-token"
+        ? new Response("ap-south-1")
+        : new Response("", { status: 401 });
+    }
+    return new Response("", { status: 404 });
+  });
+  try {
+    await withWorld(PLAIN, "", async (world) => {
+      world.depsEnv = {
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${server.addr.port}/`,
+      };
+      const creds = await world.get({}, { AWS_REGION: "" });
+      assertEquals(world.calls[0].region, "ap-south-1");
+      assertEquals(creds.region, "ap-south-1");
+      const cached = await world.get({}, { AWS_REGION: "" });
+      assertEquals([cached.source, cached.region], ["cache", "ap-south-1"]);
+      // A configured region wins over the one the session was fetched in.
+      assertEquals((await world.get({}, { AWS_REGION: "eu-west-3" })).region, "eu-west-3");
+    });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a new code after a rejection resumes at the duration being tried", async () => {
+  await withWorld(BASE, ROLE_CONFIG, async (world) => {
+    world.roleMax.set(ADMIN, 2 * H);
+    world.promptAnswers = ["111111", "222222"];
+    world.badCodes = new Set(["111111"]);
+    await world.get({ profile: "admin" });
+    assertEquals(world.calls.map((c) => [c.durationSeconds, c.tokenCode]), [
+      [12 * H, "111111"],
+      [6 * H, "111111"],
+      [2 * H, "111111"],
+      [2 * H, "222222"],
+    ]);
+    assertEquals((await readState(world.mfaHome)).roleMaxDuration[ADMIN], 2 * H);
+  });
+});
+
+Deno.test("the same role with another external id or session name is another cached session", async () => {
+  const config = `${ROLE_CONFIG}
+[profile admin-ext]
+role_arn = ${ADMIN}
+source_profile = base
+external_id = partner-1
+
+[profile admin-named]
+role_arn = ${ADMIN}
+source_profile = base
+role_session_name = alice-session
+`;
+  await withWorld(BASE, config, async (world) => {
+    const plain = await world.get({ profile: "admin" });
+    const ext = await world.get({ profile: "admin-ext" });
+    const named = await world.get({ profile: "admin-named" });
+    assertEquals(new Set([plain, ext, named].map((c) => c.accessKeyId)).size, 3);
+    assertEquals(world.calls.map((c) => c.externalId), [undefined, "partner-1", undefined]);
+    assertEquals(world.calls.map((c) => c.roleSessionName), [
+      `mfa-admin-${T0 / 1000}`,
+      `mfa-admin-ext-${T0 / 1000}`,
+      "alice-session",
+    ]);
+    assertEquals((await cacheEntryFiles(world)).length, 3);
+    assertEquals((await world.get({ profile: "admin-ext" })).accessKeyId, ext.accessKeyId);
+    assertEquals(world.calls.length, 3);
   });
 });

@@ -63,8 +63,12 @@ export async function runMfa(
 ): Promise<RunOutput> {
   const cleanEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...env, ...opts.env })) if (v !== undefined) cleanEnv[k] = v;
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", "--frozen", `--config=${ROOT}/deno.json`, MAIN, ...args],
+  // MFA_TEST_BIN: run a compiled binary instead (release.yml smoke-tests dist/mfa-linux-x86_64 so).
+  const bin = Deno.env.get("MFA_TEST_BIN");
+  const cmd = new Deno.Command(bin || Deno.execPath(), {
+    args: bin
+      ? args
+      : ["run", "--allow-all", "--quiet", "--frozen", `--config=${ROOT}/deno.json`, MAIN, ...args],
     env: cleanEnv,
     clearEnv: true,
     cwd: opts.cwd ?? ROOT,

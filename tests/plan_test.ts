@@ -131,3 +131,20 @@ Deno.test("walking the ladder with nextDuration visits exactly durationLadder", 
     assertEquals(seen, durationLadder(requested), String(requested));
   }
 });
+
+Deno.test("planCalls: temporary source keys always assume one role directly (no GetSessionToken)", () => {
+  // GetSessionToken refuses session credentials; AssumeRole with the code still works (≤ 1h).
+  assertEquals(planCalls({ durationSeconds: H, role: ADMIN, sourceIsSession: true }), {
+    kind: "role-direct",
+    role: ADMIN,
+    durations: [H],
+  });
+  assertEquals(
+    planCalls({ durationSeconds: 12 * H, role: ADMIN, learnedMax: H, sourceIsSession: true }),
+    { kind: "role-direct", role: ADMIN, durations: [H] },
+  );
+  assertEquals(
+    planCalls({ durationSeconds: 1800, role: ADMIN, sourceIsSession: false }).kind,
+    "role-via-session",
+  );
+});

@@ -4,6 +4,7 @@ import { MfaError } from "../lib/errors.ts";
 import { parseAwsIni } from "../lib/ini.ts";
 import {
   type AwsProfiles,
+  commandTimeoutMs,
   expandHome,
   resolvePaths,
   resolveSettings,
@@ -614,4 +615,19 @@ Deno.test("resolvePaths: ~ expansion and AWS_MFA_HOME", () => {
   assertEquals(expandHome("/abs/~/x", HOME), "/abs/~/x");
   const s = resolve(files(""), {}, { AWS_MFA_HOME: "~/m" });
   assertEquals(s.mfaHome, `${HOME}/m`);
+});
+
+Deno.test("AWS_MFA_COMMAND_TIMEOUT: seconds or units; invalid is a usage error", () => {
+  assertEquals(commandTimeoutMs(undefined), undefined);
+  assertEquals(commandTimeoutMs(""), undefined);
+  assertEquals(commandTimeoutMs("20"), 20_000);
+  assertEquals(commandTimeoutMs("2m"), 120_000);
+  usageErrorOf(() => commandTimeoutMs("0"));
+  const err = usageErrorOf(() => commandTimeoutMs("soon"));
+  assert(err.message.includes("AWS_MFA_COMMAND_TIMEOUT"), err.message);
+  assertEquals(
+    resolve(files(""), {}, { AWS_MFA_COMMAND_TIMEOUT: "45" }).mfaCommandTimeoutMs,
+    45_000,
+  );
+  assertEquals(resolve(files("")).mfaCommandTimeoutMs, undefined);
 });

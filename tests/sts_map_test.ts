@@ -211,3 +211,15 @@ Deno.test("mapStsError: odd inputs (a string, undefined) still give an MfaError"
   assertEquals(mapStsError("boom", "GetSessionToken", ENDPOINT).kind, "sts-other");
   assertEquals(mapStsError(undefined, "GetSessionToken", ENDPOINT).kind, "sts-other");
 });
+
+Deno.test("mapStsError: a token code AWS echoes in a ValidationError is not passed on", () => {
+  const err = sdkError(
+    "ValidationError",
+    "1 validation error detected: Value '97531' at 'tokenCode' failed to satisfy constraint: Member must have length greater than or equal to 6",
+    { status: 400, fault: "client" },
+  );
+  const mapped = mapStsError(err, "GetSessionToken", ENDPOINT);
+  assert(!mapped.message.includes("97531"), mapped.message);
+  assert(!String(mapped.hint ?? "").includes("97531"));
+  assert(mapped.message.includes("tokenCode"), mapped.message);
+});

@@ -46,7 +46,13 @@ async function codeFromCommand(
   used: UsedCodes,
 ): Promise<string> {
   deps.log.debug("running the MFA command");
-  const result = await deps.runShell(command, { timeoutMs });
+  const result = await deps.runShell(command, { timeoutMs }).catch((err) => {
+    if (!(err instanceof MfaError && /did not finish/.test(err.message))) throw err;
+    throw new MfaError("code", `the MFA command did not finish within ${timeoutMs / 1000}s`, {
+      hint:
+        "check that it does not wait for input; AWS_MFA_COMMAND_TIMEOUT=SECONDS allows more time",
+    });
+  });
   if (result.code !== 0) {
     throw new MfaError("code", `the MFA command failed with exit code ${result.code}`, {
       hint: "run it by hand to see what is wrong, or fix --mfa-command / mfa_process",

@@ -109,13 +109,13 @@ export function setupForm(
   };
 }
 
-/** The form again, keeping what was typed (and a typed secret, for the same access key id). */
+/** The form again, keeping what was typed (a typed secret too, held here rather than shown). */
 function afterProblems(prefill: SetupPrefill, answers: PartialSetupValues): SetupPrefill {
   const { secretAccessKey, ...visible } = answers;
-  const sameKey = answers.accessKeyId?.trim() === prefill.values.accessKeyId;
   return {
+    ...prefill,
     values: { ...prefill.values, ...visible, secretAccessKey: "" },
-    currentSecret: secretAccessKey?.trim() || (sameKey ? prefill.currentSecret : undefined),
+    typedSecret: secretAccessKey?.trim() || prefill.typedSecret,
   };
 }
 
