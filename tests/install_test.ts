@@ -215,7 +215,19 @@ Deno.test({
     const only = `${r.dir}/only-wget`;
     await Deno.mkdir(only);
     await Deno.writeTextFile(`${only}/wget`, serve("wget", "-O"), { mode: 0o755 });
-    const needed = ["sh", "awk", "cp", "mv", "rm", "mkdir", "mktemp", "chmod", "tr", "sha256sum"];
+    const needed = [
+      "sh",
+      "awk",
+      "cp",
+      "mv",
+      "rm",
+      "mkdir",
+      "mktemp",
+      "chmod",
+      "tr",
+      "sha256sum",
+      "shasum",
+    ];
     for (const tool of needed) {
       const found = which(tool);
       if (found) await Deno.symlink(found, `${only}/${tool}`);

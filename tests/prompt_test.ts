@@ -93,7 +93,7 @@ Deno.test("zenity: form text is escaped markup; secrets are password fields and 
   assertEquals(zenityMarkup("<&>"), "&lt;&amp;&gt;");
   assertEquals(argv.filter((a) => a.startsWith("--add-")), [
     "--add-entry=Region [eu-west-1]",
-    "--add-password=Secret access key (empty: keep)",
+    "--add-password=Secret access key",
     "--add-entry=Role ARN",
   ]);
   assert(!argv.some((a) => a.includes("should-not-appear")));
@@ -133,7 +133,7 @@ Deno.test("yad: markup and backslashes escaped; form values after -- and secrets
   assertEquals(form.slice(dashes), ["--", "-starts-with-dash", ""]);
   assertEquals(form.filter((a) => a.startsWith("--field=")), [
     "--field=Role ARN",
-    "--field=Secret (empty: keep):H",
+    "--field=Secret:H",
   ]);
   // yad prints a separator after every field.
   assertEquals(

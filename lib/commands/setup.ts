@@ -93,16 +93,18 @@ export function setupForm(
 ): FormRequest {
   const lines = [
     ...(opts.intro ? [opts.intro] : []),
-    `Profile ${opts.profile}: keys go to ${tilde(opts.credentialsFile, home)}, settings to ` +
-    `${tilde(opts.configFile, home)}. Type ${CLEAR_MARK} to clear a setting.`,
-    ...(problems.length ? [`Please fix: ${problems.join("; ")}`] : []),
+    `Profile ${opts.profile}`,
+    `Keys go to ${tilde(opts.credentialsFile, home)}, settings to ${tilde(opts.configFile, home)}.`,
+    `Type ${CLEAR_MARK} to clear a setting.`,
+    ...problems.map((problem) => `Please fix: ${problem}`),
   ];
+  const keepable = Boolean(prefill.typedSecret || prefill.currentSecret);
   return {
     title: "mfa setup",
     text: lines.join("\n"),
     fields: SETUP_FIELDS.map((f) => ({
       key: f.key,
-      label: f.label,
+      label: f.secret && keepable ? `${f.label} (empty: keep)` : f.label,
       secret: f.secret,
       value: f.secret ? undefined : prefill.values[f.key],
     })),

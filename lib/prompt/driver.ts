@@ -32,7 +32,7 @@ export interface FormField {
   label: string;
   /** Current value, shown pre-filled (never set for a secret: it would end up in argv). */
   value?: string;
-  /** Typed without echo. Empty answer keeps the current secret. */
+  /** Typed without echo, never pre-filled; the label says what an empty answer means. */
   secret?: boolean;
 }
 

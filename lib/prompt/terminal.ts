@@ -131,7 +131,7 @@ function tty(ctx: PromptContext): Tty {
 
 /** `Label [current]: ` — an empty answer keeps the current value. */
 export function questionText(field: { label: string; value?: string; secret?: boolean }): string {
-  if (field.secret) return `${field.label} (hidden; empty keeps the current one): `;
+  if (field.secret) return `${field.label} (hidden): `;
   return field.value ? `${field.label} [${field.value}]: ` : `${field.label}: `;
 }
 

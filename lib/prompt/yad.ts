@@ -55,7 +55,7 @@ export function yadFormArgs(form: FormRequest): string[] {
   ];
   for (const field of form.fields) {
     const label = field.label.replace(/:/g, "");
-    args.push(`--field=${field.secret ? `${label} (empty: keep):H` : label}`);
+    args.push(`--field=${field.secret ? `${label}:H` : label}`);
   }
   args.push("--", ...form.fields.map((field) => (field.secret ? "" : field.value ?? "")));
   return args;

@@ -53,7 +53,7 @@ export function zenityFormArgs(form: FormRequest): string[] {
     `--timeout=${DIALOG_TIMEOUT_SECONDS}`,
   ];
   for (const field of form.fields) {
-    if (field.secret) args.push(`--add-password=${field.label} (empty: keep)`);
+    if (field.secret) args.push(`--add-password=${field.label}`);
     else args.push(`--add-entry=${field.value ? `${field.label} [${field.value}]` : field.label}`);
   }
   return args;
