@@ -8,6 +8,7 @@
  */
 import { MfaError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
+import { trackTempFile, untrackTempFile } from "./temp_files.ts";
 import type { Logger } from "./types.ts";
 
 /** What identifies a cached session: the same inputs always give the same key. */
@@ -191,6 +192,7 @@ async function writeFileAtomic(path: string, text: string): Promise<void> {
   const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
   const temp = `${path}.${Deno.pid}.${random}.tmp`;
   const bytes = new TextEncoder().encode(text);
+  trackTempFile(temp); // Ctrl-C removes it (main.ts)
   try {
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
@@ -206,6 +208,8 @@ async function writeFileAtomic(path: string, text: string): Promise<void> {
   } catch (err) {
     await Deno.remove(temp).catch(() => {});
     throw err;
+  } finally {
+    untrackTempFile(temp);
   }
 }
 

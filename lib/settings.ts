@@ -245,6 +245,22 @@ function followProfile(
   });
 }
 
+/**
+ * A bad value from the AWS files is a runtime (config) error, exit 1; exit 2 is for the command line and
+ * the environment (SPEC 6).
+ */
+function fromFiles<T>(fromProfile: boolean, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!fromProfile || !(err instanceof MfaError) || err.kind !== "usage") throw err;
+    throw new MfaError("config", `${err.message} in the AWS files`, {
+      hint: `${err.hint ? `${err.hint}; ` : ""}fix it with \`mfa edit\``,
+      cause: err,
+    });
+  }
+}
+
 export function resolveSettings(
   options: OptionValues,
   env: Env,
@@ -271,12 +287,19 @@ export function resolveSettings(
   const serialPick = pick(str(options["mfa-serial"]), env, ["AWS_MFA_SERIAL"]);
   const serialValue = serialPick?.value ?? profileKey("mfa_serial", "aws_mfa_device");
   const mfaSerial = serialValue
-    ? validateSerial(serialValue, serialPick?.source ?? "profile " + profile)
+    ? fromFiles(
+      !serialPick,
+      () => validateSerial(serialValue, serialPick?.source ?? "profile " + profile),
+    )
     : undefined;
 
   if (chain.role) {
-    validateRoleArn(chain.role.arn, roleFlag?.source ?? `profile ${profile}`);
-    for (let via = chain.role.via; via; via = via.via) validateRoleArn(via.arn, "source_profile");
+    const role = chain.role;
+    fromFiles(!roleFlag, () => validateRoleArn(role.arn, roleFlag?.source ?? `profile ${profile}`));
+    for (let via = role.via; via; via = via.via) {
+      const arn = via.arn;
+      fromFiles(true, () => validateRoleArn(arn, "source_profile"));
+    }
   }
 
   // Duration.
@@ -285,16 +308,21 @@ export function resolveSettings(
   const durationSource = durationPick
     ? (durationPick.source === "flag" ? "duration" : `duration (from ${durationPick.source})`)
     : "duration_seconds";
-  const durationSeconds = durationText !== undefined
-    ? parseDuration(durationText, durationSource)
-    : DEFAULT_DURATION;
-  checkDurationRange(durationSeconds, chain.role !== undefined, durationSource);
+  const durationSeconds = fromFiles(!durationPick, () => {
+    const seconds = durationText !== undefined
+      ? parseDuration(durationText, durationSource)
+      : DEFAULT_DURATION;
+    checkDurationRange(seconds, chain.role !== undefined, durationSource);
+    return seconds;
+  });
 
   // Region: flag > env > profile (IMDS and the us-east-1 fallback are the core's, they need the network).
   const regionPick = pick(str(options.region), env, ["AWS_REGION", "AWS_DEFAULT_REGION"]);
   const region = regionPick?.value.trim() || profileKey("region");
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw usageError(`invalid region ${JSON.stringify(region)}`, "e.g. us-east-1, eu-west-3");
+    fromFiles(!regionPick, () => {
+      throw usageError(`invalid region ${JSON.stringify(region)}`, "e.g. us-east-1, eu-west-3");
+    });
   }
 
   const codePick = pick(str(options.code), env, ["AWS_MFA_TOKEN"]);

@@ -231,3 +231,14 @@ Deno.test("AWS_SHARED_CREDENTIALS_FILE=/dev/null is ignored by claude-export, no
   assertEquals(exports.code, 1);
   assertStringIncludes(exports.stderr, "profile default not found");
 });
+
+Deno.test("a bad value in the AWS files is a config error (exit 1), the same on the command line exit 2", async () => {
+  await using box = await makeSandbox({ config: `[default]\nduration_seconds = abc\n` });
+  const fromFile = await box.run(["exports", "--code", "123456"]);
+  assertEquals(fromFile.code, 1);
+  assertMatch(fromFile.stderr, /^mfa: error: invalid duration_seconds "abc".* in the AWS files/);
+  assertStringIncludes(fromFile.stderr, "hint:");
+  const fromFlag = await box.run(["exports", "--code", "123456", "-d", "abc"]);
+  assertEquals(fromFlag.code, 2);
+  assertEquals(box.fake.calls.length, 0);
+});

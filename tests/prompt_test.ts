@@ -379,6 +379,7 @@ function fakeTty(answers: (string | null)[]): FakeTty {
     tty: {
       write: (t) => state.written.push(t),
       readLine: (opts) => {
+        state.written.push(opts?.prompt ?? "");
         state.hidden.push(opts?.hidden === true);
         return Promise.resolve(answers.length ? answers.shift()! : null);
       },

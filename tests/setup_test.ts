@@ -360,7 +360,10 @@ function overrides(flow: Flow, answersList: string[]) {
   return {
     openTty: (): Tty => ({
       write: (t) => flow.ttyText.push(t),
-      readLine: () => Promise.resolve(left.length ? left.shift()! : null),
+      readLine: (opts) => {
+        flow.ttyText.push(opts?.prompt ?? "");
+        return Promise.resolve(left.length ? left.shift()! : null);
+      },
       close: () => {},
     }),
     which: (name: string) => Promise.resolve(name === "zenity" ? "/usr/bin/zenity" : undefined),

@@ -22,8 +22,11 @@ export interface PromptContext {
 /** The controlling terminal (/dev/tty; Windows CONIN$/CONOUT$), never stdin/stdout. */
 export interface Tty {
   write(text: string): void;
-  /** One line without its newline; null at end of input (Ctrl-D). Hidden: no echo, ^C cancels. */
-  readLine(opts?: { hidden?: boolean }): Promise<string | null>;
+  /**
+   * Shows `prompt`, then reads one line without its newline; null at end of input (Ctrl-D).
+   * Hidden: no echo (switched off before the prompt appears, so nothing typed shows), ^C cancels.
+   */
+  readLine(opts?: { prompt?: string; hidden?: boolean }): Promise<string | null>;
   close(): void;
 }
 

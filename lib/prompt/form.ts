@@ -1,6 +1,6 @@
 /** The setup form: one native form when asked for (--gui) and possible, else questions on the terminal. */
 import { MfaError } from "../errors.ts";
-import type { DialogDriver, FormAnswers, FormRequest, PromptContext } from "./driver.ts";
+import type { DialogDriver, PromptContext } from "./driver.ts";
 import { guiDrivers } from "./index.ts";
 import { terminalDriver } from "./terminal.ts";
 
@@ -28,13 +28,4 @@ export async function chooseFormDriver(ctx: PromptContext, gui: boolean): Promis
   }
   if (gui && driver !== desktop) ctx.log.info("mfa: no desktop dialog available; asking here");
   return driver;
-}
-
-export function askForm(
-  driver: DialogDriver,
-  form: FormRequest,
-  ctx: PromptContext,
-): Promise<FormAnswers> {
-  ctx.log.debug(`setup form with ${driver.name}`);
-  return driver.askForm(form, ctx);
 }

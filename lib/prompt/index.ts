@@ -115,8 +115,9 @@ export function createPrompter(ctx: PromptContext): CodePrompter {
         // A dialog that could not run at all (no display, crashed, not found): the next may work.
         if (err instanceof MfaError && !(err instanceof DriverFailedError)) throw err;
         const message = err instanceof Error ? err.message : String(err);
-        ctx.log.debug(`${driver.name}: ${message}`);
-        failures.push(err instanceof DriverFailedError ? message : `${driver.name}: ${message}`);
+        const note = err instanceof DriverFailedError ? message : `${driver.name}: ${message}`;
+        ctx.log.debug(note);
+        failures.push(note);
       }
     }
     const why = tried ? failures.join("; ") : whyNothing(mode, ctx);

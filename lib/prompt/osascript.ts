@@ -60,7 +60,7 @@ const FORM_SCRIPT = [
   "set end of answers to text returned of r",
   "set i to i + 3",
   "end repeat",
-  "set AppleScript's text item delimiters to (character id 31)",
+  `set AppleScript's text item delimiters to (character id ${FIELD_SEPARATOR.charCodeAt(0)})`,
   "return answers as text",
   "end run",
 ];

@@ -50,13 +50,14 @@ interface PsField {
 
 /**
  * A form with one text box per field, OK/Cancel, topmost, closing itself after the timeout.
+ * Labels have UseMnemonic off, or an `&` in the text would turn into an underline.
  * Prints the boxes' texts as a JSON array (UTF-8, no BOM); distinct exit codes for cancel and timeout.
  */
 export function powershellFormScript(title: string, text: string, fields: PsField[]): string {
   const rows = fields.map((f, i) =>
     [
       `$l = New-Object System.Windows.Forms.Label; $l.Text = ${psQuote(f.label)}; ` +
-      `$l.AutoSize = $true; $panel.Controls.Add($l)`,
+      `$l.AutoSize = $true; $l.UseMnemonic = $false; $panel.Controls.Add($l)`,
       `$b = New-Object System.Windows.Forms.TextBox; $b.Width = 420; ` +
       `$b.Text = ${psQuote(f.value)}; $b.UseSystemPasswordChar = $${f.secret}; ` +
       `$panel.Controls.Add($b); $boxes += $b`,
@@ -66,7 +67,7 @@ export function powershellFormScript(title: string, text: string, fields: PsFiel
   return [
     "$ErrorActionPreference = 'Stop'",
     "[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false",
-    "Add-Type -AssemblyName System.Windows.Forms",
+    "Add-Type -AssemblyName System.Windows.Forms, System.Drawing",
     "[System.Windows.Forms.Application]::EnableVisualStyles()",
     "$form = New-Object System.Windows.Forms.Form",
     `$form.Text = ${psQuote(title)}`,
@@ -78,7 +79,8 @@ export function powershellFormScript(title: string, text: string, fields: PsFiel
     "$panel.Padding = New-Object System.Windows.Forms.Padding(10)",
     "$form.Controls.Add($panel)",
     `$intro = New-Object System.Windows.Forms.Label; $intro.Text = ${psQuote(text)}`,
-    "$intro.AutoSize = $true; $intro.MaximumSize = New-Object System.Drawing.Size(420, 0)",
+    "$intro.AutoSize = $true; $intro.UseMnemonic = $false",
+    "$intro.MaximumSize = New-Object System.Drawing.Size(420, 0)",
     "$panel.Controls.Add($intro)",
     "$boxes = @()",
     ...rows,

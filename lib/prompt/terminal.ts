@@ -46,21 +46,26 @@ export function openTty(os: Deps["os"], run: Deps["run"]): Tty {
       while (written < bytes.length) written += output.writeSync(bytes.subarray(written));
     },
     async readLine(opts = {}) {
-      if (!opts.hidden) return await readOneLine(input);
+      const prompt = opts.prompt ?? "";
+      if (!opts.hidden) {
+        this.write(prompt);
+        return await readOneLine(input);
+      }
       if (windows) {
         // No stty on Windows: say so rather than pretend.
-        this.write("(input visible) ");
+        this.write(`${prompt}(input visible) `);
         return await readOneLine(input);
       }
       // Hidden: no echo, and no signals either, so Ctrl-C arrives as a byte and the terminal
       // settings are always restored (a SIGINT would exit before any cleanup could run).
       const saved = await stty(run, "-g");
       if (saved === undefined || !/^[\w:=-]+$/.test(saved)) {
-        this.write("(cannot hide the input here: it will be visible) ");
+        this.write(`${prompt}(cannot hide the input here: it will be visible) `);
         return await readOneLine(input);
       }
       await stty(run, "-echo -icanon -isig min 1 time 0");
       try {
+        this.write(prompt);
         return await readHiddenLine(input);
       } finally {
         await stty(run, saved);
@@ -143,8 +148,7 @@ export const terminalDriver: DialogDriver = {
     const term = tty(ctx);
     try {
       if (req.retryNote) term.write(`${req.retryNote}\n`);
-      term.write(`${req.message}: `);
-      const line = await term.readLine();
+      const line = await term.readLine({ prompt: `${req.message}: ` });
       if (line === null) {
         term.write("\n");
         throw cancelledError();
@@ -160,8 +164,7 @@ export const terminalDriver: DialogDriver = {
       term.write(`${form.text}\n`);
       const answers: FormAnswers = {};
       for (const field of form.fields) {
-        term.write(questionText(field));
-        const line = await term.readLine({ hidden: field.secret });
+        const line = await term.readLine({ prompt: questionText(field), hidden: field.secret });
         if (line === null) {
           term.write("\n");
           throw cancelledError("form");
