@@ -1,7 +1,8 @@
 /** Test harness: a temp HOME, the fake STS over HTTP, and the real CLI spawned as a subprocess. */
+import { fileURLToPath } from "node:url";
 import { DEFAULT_USER, type FakeSts, type FakeStsOptions, startFakeSts } from "./fake_sts.ts";
 
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 export const MAIN = `${ROOT}/main.ts`;
 
 export interface RunOutput {
@@ -62,7 +63,9 @@ export async function runMfa(
   opts: RunOptions = {},
 ): Promise<RunOutput> {
   const cleanEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...env, ...opts.env })) if (v !== undefined) cleanEnv[k] = v;
+  for (const [k, v] of Object.entries({ ...env, ...opts.env })) {
+    if (v !== undefined) cleanEnv[k] = v;
+  }
   // MFA_TEST_BIN: run a compiled binary instead (release.yml smoke-tests dist/mfa-linux-x86_64 so).
   const bin = Deno.env.get("MFA_TEST_BIN");
   const cmd = new Deno.Command(bin || Deno.execPath(), {

@@ -96,7 +96,8 @@ async function assertInterruptedCleanly(
   nextCode: string,
 ): Promise<void> {
   assertEquals(out.code, 130, out.stderr);
-  assertMatch(out.stderr, /^mfa: interrupted$/m);
+  // main.ts's handler, or (Ctrl-C reaching the mfa command first) the command's own report.
+  assertMatch(out.stderr, /^mfa: (interrupted|error: the MFA command was interrupted)$/m);
   assertEquals(out.stdout, "");
   assertEquals(await tempFilesUnder(box.home), []);
   // A following run takes the same key's lock: it must not find it held.
@@ -163,6 +164,17 @@ Deno.test({
     } finally {
       if (hasProc) reapSleepers(marker);
     }
+  },
+});
+
+Deno.test({
+  name: "the mfa command dying of SIGINT (Ctrl-C reached it first) → 130 as well",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using box = await makeSandbox();
+    const out = await box.run(["claude-export", "--mfa-command", "kill -INT $$; sleep 5"]);
+    await assertInterruptedCleanly(box, out, await box.code());
+    assertEquals(box.fake.calls.length, 0);
   },
 });
 

@@ -3,7 +3,6 @@
  * mfa_process → 1Password → prompt. Each supplier also says what to do when STS rejects its code.
  */
 import { MfaError } from "../errors.ts";
-import { validateCode } from "../settings.ts";
 import type { Deps, Settings } from "../types.ts";
 import { interpretCodeSourceOutput, totp, totpWindow } from "./totp.ts";
 
@@ -53,6 +52,8 @@ async function codeFromCommand(
         "check that it does not wait for input; AWS_MFA_COMMAND_TIMEOUT=SECONDS allows more time",
     });
   });
+  // 130: Ctrl-C at a terminal reached the command too; exit as interrupted, whichever sees it first.
+  if (result.code === 130) throw new MfaError("cancelled", "the MFA command was interrupted");
   if (result.code !== 0) {
     throw new MfaError("code", `the MFA command failed with exit code ${result.code}`, {
       hint: "run it by hand to see what is wrong, or fix --mfa-command / mfa_process",
@@ -138,7 +139,14 @@ function promptSupplier(settings: Settings, deps: Deps): CodeSupplier {
         settings.prompt,
         deps.command,
       );
-      return validateCode(answer, "prompt");
+      const code = answer.trim();
+      if (!/^\d{6}$/.test(code)) {
+        // The drivers re-ask on a malformed answer; one that still gets here is a runtime failure.
+        throw new MfaError("code", "the MFA code entered is not 6 digits", {
+          hint: "enter the 6-digit code your MFA device shows",
+        });
+      }
+      return code;
     },
     onRejected: (retry) => Promise.resolve(retry < MAX_PROMPT_TRIES),
   };
