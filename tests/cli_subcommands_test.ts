@@ -467,3 +467,24 @@ Deno.test("unsets: cmd, dotenv and json name all six variables", async () => {
   assert.match(fish.stdout, /set -e -g AWS_ACCESS_KEY_ID/);
   assert.equal(sb.fake.calls.length, 0);
 });
+
+Deno.test("update-profile: 8 parallel runs into different targets all land (writes are serialized)", async () => {
+  await using sb = await makeSandbox();
+  const code = await sb.code();
+  // The first run fetches the session; the parallel ones read it from the cache and race on the file.
+  const first = await sb.run(["update-profile", "--code", code, "--target", "t0"]);
+  assert.equal(first.code, 0, first.stderr);
+  const runs = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => sb.run(["update-profile", "--target", `t${i + 1}`])),
+  );
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  const profiles = parseAwsIni(
+    await Deno.readTextFile(sb.credentialsFile),
+    "credentials",
+    "credentials",
+  );
+  for (let i = 0; i <= 8; i++) {
+    assert.ok(profiles.get(`t${i}`)?.aws_session_token, `t${i} is missing`);
+  }
+  assert.ok(profiles.get("default")?.aws_secret_access_key, "long-term keys kept");
+});

@@ -167,14 +167,67 @@ Deno.test({
   },
 });
 
+const hasScript = (() => {
+  try {
+    return Deno.build.os === "linux" && Deno.statSync("/usr/bin/script").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "Ctrl-C typed at the terminal code prompt (a real pty through script(1)) → 130",
+  ignore: !hasScript,
+  fn: async () => {
+    await using box = await makeSandbox();
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const mfa = [Deno.execPath(), "run", "--allow-all", "--quiet", "--frozen"]
+      .concat([`--config=${ROOT}/deno.json`, MAIN, "exports", "--prompt", "terminal"]);
+    const child = new Deno.Command("/usr/bin/script", {
+      // -e: script exits with mfa's code; the pty is mfa's controlling terminal (/dev/tty).
+      args: ["-q", "-e", "-c", mfa.map(quote).join(" "), "/dev/null"],
+      env: { ...box.env, SHELL: "/bin/sh", TERM: "dumb" },
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const reader = child.stdout.getReader();
+    const decoder = new TextDecoder();
+    let screen = "";
+    const readUntil = async (pattern: RegExp | null) => {
+      while (!pattern?.test(screen)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        screen += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil(/MFA code for default: /);
+    const keyboard = child.stdin.getWriter();
+    await keyboard.write(new Uint8Array([0x03])); // Ctrl-C: the pty sends SIGINT
+    await readUntil(null);
+    await keyboard.close().catch(() => {});
+    const status = await child.status;
+    clearTimeout(killer);
+    assertEquals(status.code, 130, screen);
+    assertMatch(screen, /mfa: interrupted/);
+    assertEquals(box.fake.calls.length, 0);
+    assertEquals(await tempFilesUnder(box.home), []);
+    const next = await box.run(["-v", "claude-export", "--code", await box.code()]);
+    assertEquals(next.code, 0, next.stderr);
+    assert(!/waiting for another mfa process/.test(next.stderr), next.stderr);
+  },
+});
+
 Deno.test({
   name: "the mfa command dying of SIGINT (Ctrl-C reached it first) → 130 as well",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await using box = await makeSandbox();
     const out = await box.run(["claude-export", "--mfa-command", "kill -INT $$; sleep 5"]);
-    await assertInterruptedCleanly(box, out, await box.code());
     assertEquals(box.fake.calls.length, 0);
+    await assertInterruptedCleanly(box, out, await box.code());
   },
 });
 

@@ -9,7 +9,9 @@
  * run is removed (old tools would read that stale token). region and other keys are left alone.
  */
 import { readAwsFiles, writeIniSection } from "../aws_files.ts";
+import { withKeyLock } from "../cache.ts";
 import { MfaError, usageError } from "../errors.ts";
+import { sha256Hex } from "../hash.ts";
 import { isoSeconds } from "../format.ts";
 import { sectionHeaderFor } from "../ini.ts";
 import type { Settings } from "../types.ts";
@@ -57,13 +59,22 @@ export const run: CommandRun = async (ctx) => {
   await refuseLongTermTarget(settings, target);
 
   const creds = await ctx.getCredentials(settings);
-  await writeIniSection(settings.credentialsFile, sectionHeaderFor("credentials", target), {
+  const values = {
     aws_access_key_id: creds.accessKeyId,
     aws_secret_access_key: creds.secretAccessKey,
     aws_session_token: creds.sessionToken,
     expiration: isoSeconds(creds.expiration),
     aws_security_token: ctx.args.options["security-token"] ? creds.sessionToken : null,
-  });
+  };
+  // Two update-profile runs at once would each rewrite the file from what they read: serialize them.
+  const fileKey = await sha256Hex(`credentials-file:${settings.credentialsFile}`);
+  await withKeyLock(
+    settings.mfaHome,
+    fileKey,
+    () =>
+      writeIniSection(settings.credentialsFile, sectionHeaderFor("credentials", target), values),
+    { log: ctx.deps.log },
+  );
   ctx.deps.log.info(
     `mfa: wrote profile [${target}] in ${settings.credentialsFile}, expires ${
       describeExpiry(creds.expiration, ctx.deps.now())
