@@ -8,19 +8,11 @@ import {
 } from "./assert.ts";
 import { DEFAULT_USER } from "./fake_sts.ts";
 import { DEFAULT_CREDENTIALS, MAIN, makeSandbox, ROOT, type Sandbox } from "./helpers.ts";
+import { exists } from "./which.ts";
 
 const AWS_V2 = "/usr/bin/aws";
 const ROLE_1H = "arn:aws:iam::123456789012:role/one-hour";
 const ROLE_EXTERNAL = "arn:aws:iam::123456789012:role/with-external-id";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** STS/IAM calls the fake received (IMDS requests excluded). */
 function apiCalls(sandbox: Sandbox) {

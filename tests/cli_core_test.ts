@@ -2,22 +2,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { DEFAULT_USER } from "./fake_sts.ts";
 import { hasStackTrace, makeSandbox } from "./helpers.ts";
+import { exists as has, which } from "./which.ts";
 
 const AWS_V2 = "/usr/bin/aws";
-function has(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function which(cmd: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir && has(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
-  }
-  return undefined;
-}
 
 async function runIn(shell: string, script: string, env: Record<string, string>) {
   const out = await new Deno.Command(shell, {

@@ -6,20 +6,12 @@ import assert from "node:assert/strict";
 import { DEFAULT_USER } from "./fake_sts.ts";
 import { hasStackTrace, makeSandbox, type RunOutput, type Sandbox } from "./helpers.ts";
 import { parseAwsIni } from "../lib/ini.ts";
+import { which } from "./which.ts";
 
 const AWS_V2 = "/usr/bin/aws";
 const isWindows = Deno.build.os === "windows";
 
-function has(program: string): boolean {
-  const dirs = program.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":");
-  return dirs.some((dir) => {
-    try {
-      return Deno.statSync(dir ? `${dir}/${program}` : program).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
+const has = (program: string) => which(program) !== undefined;
 
 const LONG_TERM = `[default-long-term]
 aws_access_key_id = ${DEFAULT_USER.accessKeyId}

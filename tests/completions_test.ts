@@ -13,20 +13,9 @@ import {
   type CompletionTable,
 } from "../lib/completions.ts";
 import { MfaError } from "../lib/errors.ts";
+import { which } from "./which.ts";
 
-function has(program: string): boolean {
-  const dirs = (Deno.env.get("PATH") ?? "").split(Deno.build.os === "windows" ? ";" : ":");
-  const names = Deno.build.os === "windows" ? [`${program}.exe`, `${program}.cmd`] : [program];
-  return dirs.some((dir) =>
-    names.some((name) => {
-      try {
-        return Deno.statSync(`${dir}/${name}`).isFile;
-      } catch {
-        return false;
-      }
-    })
-  );
-}
+const has = (program: string) => which(program) !== undefined;
 
 const WINDOWS = Deno.build.os === "windows";
 // bash/zsh/fish are tested where they are the user's shells; Git Bash on Windows is not one.

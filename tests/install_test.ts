@@ -5,17 +5,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { assetName, sha256Hex, sha256sumsText, TARGETS } from "../scripts/build.ts";
 import { ROOT } from "./helpers.ts";
+import { which } from "./which.ts";
 
 const INSTALL = `${ROOT}/scripts/install.sh`;
-
-function which(program: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${program}`).isFile) return `${dir}/${program}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
 
 const POSIX = Deno.build.os !== "windows";
 const SHELLS = ["sh", "dash", "bash"].filter((shell) => POSIX && which(shell));

@@ -7,19 +7,12 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { EXPORT_VARIABLES, type ExportFormat, formatExports, formatUnsets } from "../lib/format.ts";
 import type { Credentials } from "../lib/types.ts";
+import { which } from "./which.ts";
 
 const SEED = Number(Deno.env.get("QUOTING_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0]);
 const CASES = Number(Deno.env.get("QUOTING_CASES") ?? 500);
 
-function findProgram(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
+const findProgram = which;
 
 /** mulberry32: small, seedable, good enough to pick characters. */
 function makeRandom(seed: number): () => number {

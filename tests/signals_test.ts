@@ -15,7 +15,7 @@ interface Running {
   done: Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** Starts the CLI; `group` puts it in its own process group so Ctrl-C can reach its children too. */
+/** Starts the CLI; `group`: in its own process group, so a Ctrl-C can reach its children too. */
 function start(
   box: Sandbox,
   args: string[],
@@ -89,7 +89,7 @@ async function tempFilesUnder(dir: string): Promise<string[]> {
   return found;
 }
 
-/** After an interrupt: exit 130, one note, nothing on stdout, no temp file, and no lock still held. */
+/** After an interrupt: exit 130, a note, nothing on stdout, no temp file, and no lock held. */
 async function assertInterruptedCleanly(
   box: Sandbox,
   out: { code: number; stdout: string; stderr: string },
@@ -106,7 +106,7 @@ async function assertInterruptedCleanly(
   assert(!/waiting for another mfa process/.test(next.stderr), next.stderr);
 }
 
-/** Kills `sleep` processes left by an interrupted mfa command (ours: found by their unique argument). */
+/** Kills `sleep` processes an interrupted mfa command left (ours: found by a unique argument). */
 function reapSleepers(marker: string): number {
   let count = 0;
   for (const entry of Deno.readDirSync("/proc")) {

@@ -1,13 +1,13 @@
 /**
  * STS misbehaving, through the spawned CLI and the real SDK against tests/fake_sts.ts faults:
- * transient errors are retried by the SDK, persistent ones fail in bounded time with one clear line.
+ * transient errors are retried by the SDK, persistent ones fail in bounded time, in one clear line.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { DEFAULT_USER, type Fault } from "./fake_sts.ts";
 import { hasStackTrace, makeSandbox, type RunOutput, type Sandbox } from "./helpers.ts";
 import { MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from "../lib/sts.ts";
 
-/** Generous: MAX_ATTEMPTS × REQUEST_TIMEOUT_MS is 24 s; this only catches a hang or a retry storm. */
+/** Generous: MAX_ATTEMPTS × REQUEST_TIMEOUT_MS is 24 s; this catches a hang or a retry storm. */
 const FAIL_BOUND_MS = 60_000;
 
 async function runWithFault(
@@ -121,7 +121,8 @@ Deno.test("malformed XML from STS: one clear error", async () => {
 });
 
 for (const minutes of [-10, 10]) {
-  Deno.test(`STS clock ${minutes > 0 ? "ahead" : "behind"} by ${Math.abs(minutes)} min: tolerated`, async () => {
+  const skew = `${minutes > 0 ? "ahead" : "behind"} by ${Math.abs(minutes)} min`;
+  Deno.test(`STS clock ${skew}: tolerated`, async () => {
     await using box = await makeSandbox();
     const { out } = await runWithFault(box, { kind: "clock-skew", seconds: minutes * 60 });
     assertIssued(box, out);

@@ -5,22 +5,11 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assetName, TARGETS } from "../scripts/build.ts";
 import { ROOT } from "./helpers.ts";
+import { which } from "./which.ts";
 
 const CI = `${ROOT}/.github/workflows/ci.yml`;
 const RELEASE = `${ROOT}/.github/workflows/release.yml`;
 const DENO_VERSION = "2.9.6";
-
-function which(program: string): string | undefined {
-  const sep = Deno.build.os === "windows" ? ";" : ":";
-  for (const dir of (Deno.env.get("PATH") ?? "").split(sep)) {
-    for (const name of Deno.build.os === "windows" ? [`${program}.exe`] : [program]) {
-      try {
-        if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-      } catch { /* not here */ }
-    }
-  }
-  return undefined;
-}
 
 async function run(program: string, args: string[]) {
   const out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
