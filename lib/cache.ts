@@ -335,6 +335,54 @@ async function withFileLock<T>(
   }
 }
 
+/** How a caller uses the cache: read it (not with --refresh/--no-cache), write it (not with --no-cache). */
+export interface CachePolicy {
+  mfaHome: string;
+  read: boolean;
+  write: boolean;
+  now: () => Date;
+  log: Logger;
+}
+
+export function cachePolicy(
+  settings: { mfaHome: string; noCache: boolean; refresh: boolean },
+  deps: { now: () => Date; log: Logger },
+): CachePolicy {
+  return {
+    mfaHome: settings.mfaHome,
+    read: !settings.noCache && !settings.refresh,
+    write: !settings.noCache,
+    now: deps.now,
+    log: deps.log,
+  };
+}
+
+/**
+ * A hit returns at once; a miss takes the key's lock, checks again (another process may have fetched
+ * while we waited), fetches once and writes. So N concurrent cold callers make one fetch.
+ */
+export async function readThrough(
+  policy: CachePolicy,
+  key: string,
+  fetch: () => Promise<CacheEntry>,
+): Promise<{ entry: CacheEntry; cached: boolean }> {
+  const read = () =>
+    policy.read ? readCacheEntry(policy.mfaHome, key, policy.now(), policy.log) : undefined;
+  const hit = await read();
+  if (hit) return { entry: hit, cached: true };
+  if (!policy.write) return { entry: await fetch(), cached: false };
+  return await withKeyLock(policy.mfaHome, key, async () => {
+    const fresh = await read();
+    if (fresh) {
+      policy.log.debug("another mfa process fetched this session meanwhile; using it");
+      return { entry: fresh, cached: true };
+    }
+    const entry = await fetch();
+    await writeCacheEntry(policy.mfaHome, key, entry);
+    return { entry, cached: false };
+  }, { log: policy.log });
+}
+
 /** Runs `fn` holding the exclusive lock of one cache key (`<cache dir>/<key>.lock`). */
 export async function withKeyLock<T>(
   mfaHome: string,

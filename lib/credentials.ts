@@ -6,22 +6,11 @@ import {
   type CacheEntry,
   cacheKey,
   type CacheKeyParts,
-  readCacheEntry,
-  readState,
-  updateState,
-  withKeyLock,
-  writeCacheEntry,
+  cachePolicy,
+  readThrough,
 } from "./cache.ts";
 import { MfaError } from "./errors.ts";
-import type {
-  Credentials,
-  Deps,
-  LongTermKeys,
-  RoleSettings,
-  Settings,
-  StsApi,
-  StsCredentials,
-} from "./types.ts";
+import type { Credentials, Deps, LongTermKeys, RoleSettings, Settings } from "./types.ts";
 
 const DEFAULT_REGION = "us-east-1";
 
@@ -92,43 +81,24 @@ function remaining(expiration: string | Date, now: Date): string {
 export async function getCredentials(settings: Settings, deps: Deps): Promise<Credentials> {
   const keys = requireKeys(settings);
   const key = await cacheKey(keyParts(settings, keys, settings.role));
-  const useCache = !settings.noCache;
-
-  if (useCache && !settings.refresh) {
-    const hit = await readCacheEntry(settings.mfaHome, key, deps.now(), deps.log);
-    if (hit) {
-      deps.log.debug(
-        `cache hit for ${settings.profile} (expires in ${remaining(hit.expiration, deps.now())})`,
-      );
-      return toCredentials(hit, settings, "cache");
-    }
-  }
-  if (!useCache) return await fetchCredentials(settings, deps, keys, key);
-
-  return await withKeyLock(settings.mfaHome, key, async () => {
-    // Another process may have fetched while we waited for the lock.
-    if (!settings.refresh) {
-      const hit = await readCacheEntry(settings.mfaHome, key, deps.now(), deps.log);
-      if (hit) {
-        deps.log.debug("another mfa process fetched the session; using it");
-        return toCredentials(hit, settings, "cache");
-      }
-    }
-    return await fetchCredentials(settings, deps, keys, key);
-  }, { log: deps.log });
+  const { entry, cached } = await readThrough(
+    cachePolicy(settings, deps),
+    key,
+    () => fetchEntry(settings, deps, keys),
+  );
+  const left = remaining(entry.expiration, deps.now());
+  deps.log.debug(
+    `${cached ? "cached" : "new"} session for ${settings.profile}, expires in ${left}`,
+  );
+  return toCredentials(entry, settings, cached ? "cache" : "sts");
 }
 
-/** The cold path: resolve region and serial, then run the planned calls. */
-async function fetchCredentials(
-  settings: Settings,
-  deps: Deps,
-  keys: LongTermKeys,
-  key: string,
-): Promise<Credentials> {
+/** The cold path (loaded only on a miss): region, then the planned STS calls. */
+async function fetchEntry(settings: Settings, deps: Deps, keys: LongTermKeys): Promise<CacheEntry> {
   const { fetchFromSts } = await import("./fetch.ts");
-  const region = settings.region ?? (await regionFromImds(deps)) ?? undefined;
+  const region = settings.region ?? (await regionFromImds(deps));
   const issued = await fetchFromSts(settings, deps, keys, region ?? DEFAULT_REGION);
-  const entry: CacheEntry = {
+  return {
     version: 1,
     kind: settings.role ? "role" : "session",
     profile: settings.profile,
@@ -142,11 +112,6 @@ async function fetchCredentials(
     region,
     createdAt: deps.now().toISOString(),
   };
-  if (!settings.noCache) await writeCacheEntry(settings.mfaHome, key, entry);
-  deps.log.debug(
-    `new session for ${settings.profile}, expires in ${remaining(issued.expiration, deps.now())}`,
-  );
-  return toCredentials(entry, settings, "sts");
 }
 
 async function regionFromImds(deps: Deps): Promise<string | undefined> {
@@ -156,15 +121,3 @@ async function regionFromImds(deps: Deps): Promise<string | undefined> {
   if (region) deps.log.debug(`region ${region} from EC2 instance metadata`);
   return region;
 }
-
-export {
-  cacheKey,
-  keyParts,
-  readCacheEntry,
-  readState,
-  requireKeys,
-  updateState,
-  withKeyLock,
-  writeCacheEntry,
-};
-export type { StsApi, StsCredentials };

@@ -5,15 +5,14 @@
 import {
   type CacheEntry,
   cacheKey,
+  cachePolicy,
   type MfaState,
-  readCacheEntry,
   readState,
+  readThrough,
   serialKey,
   totpWindow,
   updateState,
   usedCodeKey,
-  withKeyLock,
-  writeCacheEntry,
 } from "./cache.ts";
 import { createCodeSupplier, type UsedCodes } from "./code/index.ts";
 import { MfaError } from "./errors.ts";
@@ -250,19 +249,9 @@ async function mfaSession(
     accessKeyId: keys.accessKeyId,
     mfaSerial: settings.mfaSerial,
   });
-  const cached = async () => {
-    if (settings.noCache || settings.refresh || forceNew) return undefined;
-    const entry = await readCacheEntry(settings.mfaHome, key, deps.now(), deps.log);
-    if (entry) deps.log.debug("reusing the cached MFA session for this role");
-    return entry;
-  };
-  const fromEntry = (e: CacheEntry): StsCredentials => ({
-    accessKeyId: e.accessKeyId,
-    secretAccessKey: e.secretAccessKey,
-    sessionToken: e.sessionToken,
-    expiration: new Date(e.expiration),
-  });
-  const fetch = async () => {
+  const policy = cachePolicy(settings, deps);
+  if (forceNew) policy.read = false;
+  const fetchSession = async (): Promise<CacheEntry> => {
     const cursor = newCursor();
     const issued = await withMfaCode(
       settings,
@@ -280,30 +269,28 @@ async function mfaSession(
           });
         })).value,
     );
-    if (!settings.noCache) {
-      await writeCacheEntry(settings.mfaHome, key, {
-        version: 1,
-        kind: "session",
-        profile: settings.sourceProfile,
-        sourceProfile: settings.sourceProfile,
-        mfaSerial: settings.mfaSerial,
-        accessKeyId: issued.accessKeyId,
-        secretAccessKey: issued.secretAccessKey,
-        sessionToken: issued.sessionToken,
-        expiration: issued.expiration.toISOString(),
-        region: settings.region,
-        createdAt: deps.now().toISOString(),
-      });
-    }
-    return issued;
+    return {
+      version: 1,
+      kind: "session",
+      profile: settings.sourceProfile,
+      sourceProfile: settings.sourceProfile,
+      mfaSerial: settings.mfaSerial,
+      accessKeyId: issued.accessKeyId,
+      secretAccessKey: issued.secretAccessKey,
+      sessionToken: issued.sessionToken,
+      expiration: issued.expiration.toISOString(),
+      region: settings.region,
+      createdAt: deps.now().toISOString(),
+    };
   };
-  const hit = await cached();
-  if (hit) return fromEntry(hit);
-  if (settings.noCache) return await fetch();
-  return await withKeyLock(settings.mfaHome, key, async () => {
-    const again = await cached();
-    return again ? fromEntry(again) : await fetch();
-  }, { log: deps.log });
+  const { entry, cached } = await readThrough(policy, key, fetchSession);
+  if (cached) deps.log.debug("reusing the cached MFA session for this role");
+  return {
+    accessKeyId: entry.accessKeyId,
+    secretAccessKey: entry.secretAccessKey,
+    sessionToken: entry.sessionToken,
+    expiration: new Date(entry.expiration),
+  };
 }
 
 async function assumeHops(

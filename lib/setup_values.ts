@@ -271,6 +271,15 @@ function cleared(answer: string | undefined): boolean {
   return value === "" || value === CLEAR_MARK;
 }
 
+function passes(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function messageOf(err: unknown): string {
   return err instanceof MfaError ? err.message : String(err);
 }
@@ -314,22 +323,20 @@ export function validateSetupAnswers(
     problems.push("Secret access key does not look right (40 characters, no spaces)");
   }
 
-  let mfaSerial = text("mfaSerial");
-  if (mfaSerial) {
-    try {
-      mfaSerial = validateSerial(mfaSerial, "setup");
-    } catch (err) {
-      problems.push(`MFA device ARN: ${messageOf(err)}`);
-    }
+  // The same rules as for --mfa-serial / --role-arn; the form says it in its own words.
+  const mfaSerial = text("mfaSerial");
+  if (mfaSerial && !passes(() => validateSerial(mfaSerial, "setup"))) {
+    problems.push(
+      `MFA device ARN ${JSON.stringify(mfaSerial)} is not valid ` +
+        "(arn:aws:iam::123456789012:mfa/NAME, or a hardware token's serial)",
+    );
   }
 
   const roleArn = text("roleArn");
-  if (roleArn) {
-    try {
-      validateRoleArn(roleArn, "setup");
-    } catch (err) {
-      problems.push(`Role ARN: ${messageOf(err)}`);
-    }
+  if (roleArn && !passes(() => validateRoleArn(roleArn, "setup"))) {
+    problems.push(
+      `Role ARN ${JSON.stringify(roleArn)} is not valid (arn:aws:iam::123456789012:role/NAME)`,
+    );
   }
 
   let durationSeconds: number | undefined;

@@ -1,6 +1,6 @@
 /** mfa setup: pre-fill, validation, which keys go where, and the whole flow against temp files. */
 import type { AwsFiles } from "../lib/aws_files.ts";
-import { runSetup, type SetupDeps, setupForm } from "../lib/commands/setup.ts";
+import { firstRunSetup, runSetup, type SetupDeps, setupForm } from "../lib/commands/setup.ts";
 import { MfaError } from "../lib/errors.ts";
 import { parseAwsIni } from "../lib/ini.ts";
 import type { Tty } from "../lib/prompt/driver.ts";
@@ -537,4 +537,34 @@ Deno.test("setup form: names the files and the clear mark, never carries the sec
     "duration",
     "mfaCommand",
   ]);
+});
+
+Deno.test("first run: claude-export with no profile opens the form and hands back its code", async () => {
+  const form = ["", KEY_ID, SECRET, SERIAL, "", "", "123456"].join("\x1f");
+  await withFlow(
+    { desktop: true, run: () => Promise.resolve({ code: 0, stdout: `${form}\n`, stderr: "" }) },
+    async (flow) => {
+      const where = {
+        profile: "default",
+        credentialsFile: flow.credentialsFile,
+        configFile: flow.configFile,
+      };
+      const skipped = await firstRunSetup(
+        { ...where, command: "exports" },
+        EMPTY,
+        flow.deps,
+        overrides(flow, []),
+      );
+      assertEquals([skipped, flow.runs.length], [undefined, 0]);
+      const outcome = await firstRunSetup(
+        { ...where, command: "claude-export" },
+        EMPTY,
+        flow.deps,
+        overrides(flow, []),
+      );
+      assertEquals(outcome?.code, "123456");
+      assertStringIncludes(flow.runs[0].find((a) => a.startsWith("--text="))!, "No AWS profile");
+      assertStringIncludes(await Deno.readTextFile(flow.credentialsFile), `[default]\n`);
+    },
+  );
 });

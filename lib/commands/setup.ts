@@ -203,8 +203,9 @@ export async function firstRunSetup(
   opts: { command: string; profile: string; credentialsFile: string; configFile: string },
   files: AwsFiles,
   deps: SetupDeps,
+  promptOverrides: Partial<PromptContext> = {},
 ): Promise<SetupOutcome | undefined> {
-  const desktop = await desktopAvailable(promptContext(deps));
+  const desktop = await desktopAvailable(promptContext(deps, promptOverrides));
   if (!shouldRunFirstRunSetup({ command: opts.command, files, desktopAvailable: desktop })) {
     return undefined;
   }
@@ -218,6 +219,7 @@ export async function firstRunSetup(
       intro: "No AWS profile is set up yet. Enter your IAM user's keys and MFA device.",
     },
     deps,
+    promptOverrides,
   );
 }
 
