@@ -160,7 +160,9 @@ const CASES: BadCase[] = [
     name: "malformed serial in the profile (names the profile)",
     args: ["exports", "--code", "123456"],
     sandbox: { credentials: `${KEYS_ONLY}mfa_serial = alice-phone!\n` },
-    exit: 2,
+    // SPEC 6: usage errors are the command line's and the environment's; a bad file value is 1.
+    exit: 1,
+    stsCalls: 0,
     error: /invalid MFA serial "alice-phone!" \(from profile default\)/,
     hint: true,
   },

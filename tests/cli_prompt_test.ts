@@ -5,6 +5,7 @@
  */
 import { findOnPath } from "../lib/prompt/driver.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { DEFAULT_USER } from "./fake_sts.ts";
 import { hasStackTrace, MAIN, makeSandbox, ROOT, type Sandbox } from "./helpers.ts";
 
 const env = Deno.env.toObject();
@@ -224,26 +225,33 @@ Deno.test({
 });
 
 Deno.test({
-  name: "cli: setup at a terminal: questions, hidden secret, files written",
+  name: "cli: setup at a terminal: questions, hidden secret, files written, typed code tried",
   ignore: !hasScript,
   fn: () =>
     withSandbox(async (sandbox) => {
-      const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+      const secret = DEFAULT_USER.secretAccessKey;
+      const code = await sandbox.code();
       const out = await runInPty(sandbox, ["setup", "--profile", "work"], [
         { expect: "Region [us-east-1]: ", send: "eu-west-3\r" },
-        { expect: "Access key ID: ", send: "AKIAIOSFODNN7EXAMPLE\r" },
+        { expect: "Access key ID: ", send: `${DEFAULT_USER.accessKeyId}\r` },
         { expect: "Secret access key (hidden): ", send: `${secret}\r` },
-        { expect: "MFA device ARN: ", send: "arn:aws:iam::123456789012:mfa/alice\r" },
+        { expect: "MFA device ARN: ", send: `${DEFAULT_USER.mfaSerial}\r` },
         { expect: "Role ARN (optional): ", send: "\r" },
         { expect: "Session duration [12h]: ", send: "2h\r" },
-        { expect: "MFA command, or a code now (optional): ", send: "\r" },
+        { expect: "MFA command, or a code now (optional): ", send: `${code}\r` },
       ]);
       assertEquals(out.code, 0, out.terminal);
       assertEquals(out.stdout, "");
       assert(!out.terminal.includes(secret), "the secret was echoed");
       assertStringIncludes(out.terminal, "saved profile work");
+      // The code typed into the last field proved the profile works (and was not saved).
+      assertStringIncludes(out.terminal, "the profile works");
+      assertEquals(sandbox.fake.callsOf("GetSessionToken").length, 1);
       const credentials = await Deno.readTextFile(sandbox.credentialsFile);
-      assertStringIncludes(credentials, `[work]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n`);
+      assertStringIncludes(
+        credentials,
+        `[work]\naws_access_key_id = ${DEFAULT_USER.accessKeyId}\n`,
+      );
       assertStringIncludes(credentials, `aws_secret_access_key = ${secret}\n`);
       // The default profile the sandbox started with is untouched.
       assert(credentials.startsWith("[default]\n"), credentials);
@@ -251,6 +259,7 @@ Deno.test({
       assertStringIncludes(config, "[profile work]\n");
       assertStringIncludes(config, "region = eu-west-3\n");
       assertStringIncludes(config, "duration_seconds = 7200\n");
+      assert(!config.includes(code) && !credentials.includes(code), "a one-time code is not saved");
     }),
 });
 

@@ -282,3 +282,50 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "gui: the first claude-export with nothing configured opens the setup form, then exports",
+  ignore,
+  fn: () =>
+    withDisplay(async (display) => {
+      const { DEFAULT_USER } = await import("./fake_sts.ts");
+      const sandbox = await makeSandbox({ credentials: null });
+      try {
+        const code = await sandbox.code();
+        const run = sandbox.run(["claude-export"], {
+          env: { DISPLAY: display.name, AWS_MFA_PROMPT: "auto", AWS_REGION: "eu-west-1" },
+        });
+        const { window } = await waitForDialog(display, undefined, "^mfa setup$");
+        // Region (keep), access key, secret, serial, role (none), duration (keep), then the code.
+        const fields = ["", DEFAULT_USER.accessKeyId, DEFAULT_USER.secretAccessKey];
+        fields.push(DEFAULT_USER.mfaSerial, "", "", code);
+        for (const [i, value] of fields.entries()) {
+          if (i > 0) await display.x(["xdotool", "key", "Tab"]);
+          if (value) await display.x(["xdotool", "type", "--delay", "15", value]);
+        }
+        const geometry = await display.x(["xdotool", "getwindowgeometry", "--shell", window]);
+        const g = Object.fromEntries(
+          geometry.stdout.trim().split("\n").map((line) => line.split("=")),
+        ) as Record<string, string>;
+        await display.x([
+          "xdotool",
+          "mousemove",
+          String(Number(g.X) + Number(g.WIDTH) - 45),
+          String(Number(g.Y) + Number(g.HEIGHT) - 25),
+          "click",
+          "1",
+        ]);
+        const out = await run;
+        assertEquals(out.code, 0, out.stderr);
+        const parsed = JSON.parse(out.stdout);
+        assert(sandbox.fake.issued(parsed.Credentials.AccessKeyId), "credentials from the fake");
+        assertEquals(sandbox.fake.callsOf("GetSessionToken").length, 1);
+        assertStringIncludes(out.stderr, "no AWS profile is set up yet");
+        const credentials = await Deno.readTextFile(sandbox.credentialsFile);
+        assertStringIncludes(credentials, `aws_access_key_id = ${DEFAULT_USER.accessKeyId}`);
+        assert(!credentials.includes(code), "the code is never saved");
+      } finally {
+        await sandbox.cleanup();
+      }
+    }),
+});

@@ -20,8 +20,9 @@ import {
   shouldRunFirstRunSetup,
   validateSetupAnswers,
 } from "../setup_values.ts";
-import type { Deps, Env } from "../types.ts";
-import type { CommandRun } from "./types.ts";
+import { loadSettings } from "../context.ts";
+import type { Deps, Env, Settings } from "../types.ts";
+import type { CommandContext, CommandRun } from "./types.ts";
 
 export { shouldRunFirstRunSetup };
 
@@ -221,6 +222,30 @@ export async function firstRunSetup(
     deps,
     promptOverrides,
   );
+}
+
+/**
+ * claude-export found no profile: when nothing is configured at all and a desktop is there, the setup
+ * form, then the settings it made (with the code typed into the form, if any). Else undefined.
+ */
+export async function firstRunSettings(
+  ctx: CommandContext,
+  settings: Settings,
+): Promise<Settings | undefined> {
+  const files = await readAwsFiles(settings.credentialsFile, settings.configFile);
+  const outcome = await firstRunSetup(
+    {
+      command: ctx.args.command,
+      profile: settings.profile,
+      credentialsFile: settings.credentialsFile,
+      configFile: settings.configFile,
+    },
+    files,
+    ctx.deps,
+  );
+  if (!outcome) return undefined;
+  const fresh = await loadSettings(ctx.args, ctx.env, ctx.deps);
+  return outcome.code ? { ...fresh, code: outcome.code } : fresh;
 }
 
 export const run: CommandRun = async (ctx) => {
