@@ -559,3 +559,23 @@ Deno.test("a missing config file is fine: exit 0", async () => {
   assertEquals(out.stderr, "");
   assert(!exists(box.configFile), "the config file must not be created");
 });
+
+Deno.test("a corrupted cache entry and state.json are ignored and replaced: exit 0", async () => {
+  await using box = await makeSandbox();
+  const first = await box.run(["exports", "--code", await box.code()]);
+  assertEquals(first.code, 0, first.stderr);
+  const entries = [...Deno.readDirSync(`${box.mfaHome}/cache`)]
+    .filter((e) => /^[0-9a-f]{64}\.json$/.test(e.name));
+  assertEquals(entries.length, 1);
+  const entryPath = `${box.mfaHome}/cache/${entries[0].name}`;
+  await Deno.writeTextFile(entryPath, '{"version":1,"accessKeyId":');
+  await Deno.writeTextFile(`${box.mfaHome}/state.json`, "\0\0 not json");
+  const next = await box.fake.codeFor(DEFAULT_USER.accessKeyId, 1);
+  const out = await box.run(["claude-export", "--code", next]);
+  assertEquals(out.code, 0, out.stderr);
+  assertEquals(out.stderr, "");
+  assertEquals(box.fake.callsOf("GetSessionToken").length, 2);
+  const replaced = JSON.parse(await Deno.readTextFile(entryPath));
+  assertEquals(replaced.accessKeyId, JSON.parse(out.stdout).Credentials.AccessKeyId);
+  assertEquals(JSON.parse(await Deno.readTextFile(`${box.mfaHome}/state.json`)).version, 1);
+});
