@@ -76,6 +76,58 @@ function randomSuffix(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+function writeError(path: string, what: string, err?: unknown): MfaError {
+  return new MfaError("write", `cannot write ${path}: ${what}`, {
+    hint:
+      "check the file's and its directory's permissions, or choose another file with --credentials-file",
+    cause: err,
+  });
+}
+
+/** The file to write (through a symlink), its current text and mode; refuses what is not a file. */
+async function resolveTarget(
+  path: string,
+): Promise<{ target: string; oldText: string | undefined; mode: number | null }> {
+  try {
+    const oldText = await readIfExists(path);
+    if (oldText === undefined) return { target: path, oldText, mode: 0o600 };
+    const target = await Deno.realPath(path);
+    const info = await Deno.stat(target);
+    // Renaming over /dev/null or a FIFO would replace the device, not write into it.
+    if (!info.isFile) throw new NotAFile();
+    return { target, oldText, mode: info.mode === null ? null : info.mode & 0o7777 };
+  } catch (err) {
+    if (err instanceof NotAFile) throw writeError(path, "it is not a regular file");
+    throw writeError(path, `cannot read it: ${reason(err)}`, err);
+  }
+}
+
+/**
+ * Fails as writeIniSection would, without changing anything: update-profile checks before it spends
+ * an MFA code on a session it could not write.
+ */
+export async function checkWritable(path: string): Promise<void> {
+  const { target } = await resolveTarget(path);
+  const { dir, base } = dirAndBase(target);
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) throw new NotAFile();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // created on write
+    throw writeError(path, `${dir} is not a usable directory`, err);
+  }
+  const probe = `${dir}/.${base}.mfa-tmp-${randomSuffix()}`;
+  trackTempFile(probe);
+  try {
+    (await Deno.open(probe, { write: true, createNew: true, mode: 0o600 })).close();
+    await Deno.remove(probe);
+  } catch (err) {
+    await Deno.remove(probe).catch(() => {});
+    throw writeError(path, reason(err), err);
+  } finally {
+    untrackTempFile(probe);
+  }
+}
+
 /**
  * Sets keys of `[header]` in the INI file at `path` (see setIniSection), atomically: a crash leaves
  * the old or the new file. A symlinked file is written through the link. A new file is 0600 (its
@@ -87,29 +139,8 @@ export async function writeIniSection(
   values: Record<string, string | null>,
   opts: WriteOptions = {},
 ): Promise<void> {
-  const fail = (what: string, err?: unknown) =>
-    new MfaError("write", `cannot write ${path}: ${what}`, {
-      hint:
-        "check the file's and its directory's permissions, or choose another file with --credentials-file",
-      cause: err,
-    });
-
-  let target = path;
-  let oldText: string | undefined;
-  let mode: number | null = 0o600;
-  try {
-    oldText = await readIfExists(path);
-    if (oldText !== undefined) {
-      target = await Deno.realPath(path);
-      const info = await Deno.stat(target);
-      // Renaming over /dev/null or a FIFO would replace the device, not write into it.
-      if (!info.isFile) throw new NotAFile();
-      mode = info.mode === null ? null : info.mode & 0o7777;
-    }
-  } catch (err) {
-    if (err instanceof NotAFile) throw fail("it is not a regular file");
-    throw fail(`cannot read it: ${reason(err)}`, err);
-  }
+  const fail = (what: string, err?: unknown) => writeError(path, what, err);
+  const { target, oldText, mode } = await resolveTarget(path);
   const newText = setIniSection(oldText ?? "", header, values);
   if (newText === oldText) return;
 

@@ -8,7 +8,7 @@
  * aws_security_token with --security-token; without it, an aws_security_token left from an earlier
  * run is removed (old tools would read that stale token). region and other keys are left alone.
  */
-import { readAwsFiles, writeIniSection } from "../aws_files.ts";
+import { checkWritable, readAwsFiles, writeIniSection } from "../aws_files.ts";
 import { withKeyLock } from "../cache.ts";
 import { MfaError, usageError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
@@ -57,6 +57,8 @@ export const run: CommandRun = async (ctx) => {
   const settings = await ctx.settings();
   const target = targetProfile(settings, typeof flag === "string" ? flag : undefined);
   await refuseLongTermTarget(settings, target);
+  // Before a code is spent on a session that could not be written.
+  await checkWritable(settings.credentialsFile);
 
   const creds = await ctx.getCredentials(settings);
   const values = {
