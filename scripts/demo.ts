@@ -42,7 +42,8 @@ try {
   };
 
   const step = async (title: string, args: string[]) => {
-    console.log(bold(`\n$ mfa ${args.join(" ")}`) + `   # ${title}`);
+    const shown = args.map((a) => /[\s"$]/.test(a) ? `'${a}'` : a).join(" ");
+    console.log(bold(`\n$ mfa ${shown}`) + `   # ${title}`);
     const out = await runMfa(args, env);
     if (out.stdout) console.log(shorten(out.stdout.trimEnd()));
     if (out.stderr) console.log(out.stderr.trimEnd().replace(/^/gm, "  (stderr) "));
