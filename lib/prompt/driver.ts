@@ -168,3 +168,33 @@ export async function findOnPath(
 export function which(ctx: PromptContext, name: string): Promise<string | undefined> {
   return ctx.which ? ctx.which(name) : findOnPath(name, ctx.env, ctx.os);
 }
+
+/**
+ * A dialog program run once per question (zenity, yad, osascript): argv builders, how its exit code
+ * reads, and how its form answer becomes field values.
+ */
+export function programDriver(spec: {
+  name: string;
+  available: DialogDriver["available"];
+  codeArgs: (req: CodePromptRequest) => string[];
+  formArgs: (form: FormRequest) => string[];
+  /** Throws for a cancel, a timeout or a failure to run. */
+  check: (result: { code: number; stderr: string }, what: AskWhat) => void;
+  finishForm?: (answers: FormAnswers, fields: FormField[]) => FormAnswers;
+}): DialogDriver {
+  const ask = async (argv: string[], ctx: PromptContext, what: AskWhat) => {
+    const result = await ctx.run(argv, { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
+    spec.check(result, what);
+    return result.stdout;
+  };
+  return {
+    name: spec.name,
+    kind: "gui",
+    available: spec.available,
+    askCode: async (req, ctx) => stripFinalNewline(await ask(spec.codeArgs(req), ctx, "code")),
+    async askForm(form, ctx) {
+      const answers = splitFormAnswer(await ask(spec.formArgs(form), ctx, "form"), form.fields);
+      return spec.finishForm ? spec.finishForm(answers, form.fields) : answers;
+    },
+  };
+}

@@ -8,15 +8,13 @@ import {
   type AskWhat,
   cancelledError,
   codePromptText,
-  DIALOG_RUN_TIMEOUT_MS,
   DIALOG_TIMEOUT_SECONDS,
   DIALOG_TITLE,
   type DialogDriver,
   driverFailedError,
   FIELD_SEPARATOR,
   type FormRequest,
-  splitFormAnswer,
-  stripFinalNewline,
+  programDriver,
   timedOutError,
   which,
 } from "./driver.ts";
@@ -91,20 +89,12 @@ function check(result: { code: number; stderr: string }, what: AskWhat): void {
 }
 
 /** Over SSH a dialog would pop up on someone's screen, or fail: only for a local session. */
-export const osascriptDriver: DialogDriver = {
+export const osascriptDriver: DialogDriver = programDriver({
   name: "osascript",
-  kind: "gui",
   available: async (ctx) =>
     ctx.os === "darwin" && !ctx.env.SSH_CONNECTION && !ctx.env.SSH_TTY &&
     !!(await which(ctx, "osascript")),
-  async askCode(req, ctx) {
-    const result = await ctx.run(osascriptArgs(req), { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
-    check(result, "code");
-    return stripFinalNewline(result.stdout);
-  },
-  async askForm(form, ctx) {
-    const result = await ctx.run(osascriptFormArgs(form), { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
-    check(result, "form");
-    return splitFormAnswer(result.stdout, form.fields);
-  },
-};
+  codeArgs: osascriptArgs,
+  formArgs: osascriptFormArgs,
+  check,
+});

@@ -4,7 +4,6 @@ import {
   type AskWhat,
   cancelledError,
   codePromptText,
-  DIALOG_RUN_TIMEOUT_MS,
   DIALOG_TIMEOUT_SECONDS,
   DIALOG_TITLE,
   type DialogDriver,
@@ -12,8 +11,7 @@ import {
   FIELD_SEPARATOR,
   type FormRequest,
   hasLinuxDesktop,
-  splitFormAnswer,
-  stripFinalNewline,
+  programDriver,
   timedOutError,
   which,
 } from "./driver.ts";
@@ -71,18 +69,10 @@ function check(result: { code: number; stderr: string }, what: AskWhat): void {
   throw driverFailedError("yad", result.code, result.stderr);
 }
 
-export const yadDriver: DialogDriver = {
+export const yadDriver: DialogDriver = programDriver({
   name: "yad",
-  kind: "gui",
   available: async (ctx) => hasLinuxDesktop(ctx.env) && !!(await which(ctx, "yad")),
-  async askCode(req, ctx) {
-    const result = await ctx.run(yadArgs(req), { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
-    check(result, "code");
-    return stripFinalNewline(result.stdout);
-  },
-  async askForm(form, ctx) {
-    const result = await ctx.run(yadFormArgs(form), { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
-    check(result, "form");
-    return splitFormAnswer(result.stdout, form.fields);
-  },
-};
+  codeArgs: yadArgs,
+  formArgs: yadFormArgs,
+  check,
+});

@@ -4,7 +4,6 @@ import {
   type AskWhat,
   cancelledError,
   codePromptText,
-  DIALOG_RUN_TIMEOUT_MS,
   DIALOG_TIMEOUT_SECONDS,
   DIALOG_TITLE,
   type DialogDriver,
@@ -13,8 +12,7 @@ import {
   type FormRequest,
   hasLinuxDesktop,
   keepCurrentWhenEmpty,
-  splitFormAnswer,
-  stripFinalNewline,
+  programDriver,
   timedOutError,
   which,
 } from "./driver.ts";
@@ -67,18 +65,11 @@ function check(result: { code: number; stderr: string }, what: AskWhat): void {
   throw driverFailedError("zenity", result.code, result.stderr);
 }
 
-export const zenityDriver: DialogDriver = {
+export const zenityDriver: DialogDriver = programDriver({
   name: "zenity",
-  kind: "gui",
   available: async (ctx) => hasLinuxDesktop(ctx.env) && !!(await which(ctx, "zenity")),
-  async askCode(req, ctx) {
-    const result = await ctx.run(zenityArgs(req), { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
-    check(result, "code");
-    return stripFinalNewline(result.stdout);
-  },
-  async askForm(form, ctx) {
-    const result = await ctx.run(zenityFormArgs(form), { timeoutMs: DIALOG_RUN_TIMEOUT_MS });
-    check(result, "form");
-    return keepCurrentWhenEmpty(splitFormAnswer(result.stdout, form.fields), form.fields);
-  },
-};
+  codeArgs: zenityArgs,
+  formArgs: zenityFormArgs,
+  check,
+  finishForm: keepCurrentWhenEmpty,
+});
