@@ -10,6 +10,7 @@ import {
   readThrough,
 } from "./cache.ts";
 import { MfaError } from "./errors.ts";
+import { formatRemaining } from "./format.ts";
 import type { Credentials, Deps, LongTermKeys, RoleSettings, Settings } from "./types.ts";
 
 const DEFAULT_REGION = "us-east-1";
@@ -73,11 +74,6 @@ function toCredentials(
   };
 }
 
-function remaining(expiration: string | Date, now: Date): string {
-  const minutes = Math.floor((new Date(expiration).getTime() - now.getTime()) / 60_000);
-  return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
-}
-
 export async function getCredentials(settings: Settings, deps: Deps): Promise<Credentials> {
   const keys = requireKeys(settings);
   const key = await cacheKey(keyParts(settings, keys, settings.role));
@@ -86,7 +82,7 @@ export async function getCredentials(settings: Settings, deps: Deps): Promise<Cr
     key,
     () => fetchEntry(settings, deps, keys),
   );
-  const left = remaining(entry.expiration, deps.now());
+  const left = formatRemaining(new Date(entry.expiration).getTime() - deps.now().getTime());
   deps.log.debug(
     `${cached ? "cached" : "new"} session for ${settings.profile}, expires in ${left}`,
   );

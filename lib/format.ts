@@ -48,6 +48,22 @@ export function credentialVariables(creds: Credentials): [ExportVariable, string
   return vars;
 }
 
+/** "11h 58m", "4m", "<1m" or "expired": time left, for status and stderr notes. */
+export function formatRemaining(ms: number): string {
+  if (ms <= 0) return "expired";
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return "<1m";
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours}h ${minutes % 60}m` : `${minutes}m`;
+}
+
+/** "20:00 (in 11h 59m)": local clock time and time left. */
+export function describeExpiry(expiration: Date, now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const clock = `${pad(expiration.getHours())}:${pad(expiration.getMinutes())}`;
+  return `${clock} (in ${formatRemaining(expiration.getTime() - now.getTime())})`;
+}
+
 // ---- quoting ------------------------------------------------------------------------------------
 
 /**

@@ -319,7 +319,7 @@ Deno.test("--refresh fetches a new session; --no-cache neither reads nor writes 
 });
 
 Deno.test("status formats the time left as hours and minutes", async () => {
-  const { formatRemaining } = await import("../lib/commands/status.ts");
+  const { formatRemaining } = await import("../lib/format.ts");
   assertEquals(formatRemaining((11 * 60 + 58) * 60_000 + 59_000), "11h 58m");
   assertEquals(formatRemaining(60 * 60_000), "1h 0m");
   assertEquals(formatRemaining(4 * 60_000 + 30_000), "4m");

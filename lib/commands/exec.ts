@@ -1,6 +1,6 @@
 /** `mfa exec [options] -- CMD [ARGS...]`: run one command with the session; exit with its code. */
 import { usageError } from "../errors.ts";
-import { isoSeconds } from "../format.ts";
+import { credentialVariables } from "../format.ts";
 import type { Credentials, Env } from "../types.ts";
 import type { CommandRun } from "./types.ts";
 
@@ -14,22 +14,8 @@ export function sessionEnv(env: Env, creds: Credentials): Record<string, string 
   delete out.AWS_PROFILE;
   delete out.AWS_DEFAULT_PROFILE;
   delete out.AWS_SECURITY_TOKEN;
-  out.AWS_ACCESS_KEY_ID = creds.accessKeyId;
-  out.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
-  out.AWS_SESSION_TOKEN = creds.sessionToken;
-  out.AWS_CREDENTIAL_EXPIRATION = isoSeconds(creds.expiration);
-  if (creds.region) out.AWS_REGION = out.AWS_DEFAULT_REGION = creds.region;
+  for (const [name, value] of credentialVariables(creds)) out[name] = value;
   return out;
-}
-
-/** "20:00 (in 11h 59m)": local clock time and time left, for stderr notes. */
-export function describeExpiry(expiration: Date, now: Date): string {
-  const clock = `${String(expiration.getHours()).padStart(2, "0")}:${
-    String(expiration.getMinutes()).padStart(2, "0")
-  }`;
-  const minutes = Math.max(0, Math.floor((expiration.getTime() - now.getTime()) / 60_000));
-  const left = minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}m`;
-  return `${clock} (in ${left})`;
 }
 
 export const run: CommandRun = async (ctx) => {

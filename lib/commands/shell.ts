@@ -1,7 +1,8 @@
 /** `mfa shell [--force]`: start the user's shell with the session; exit with its code. */
 import { MfaError } from "../errors.ts";
 import type { Deps, Env } from "../types.ts";
-import { describeExpiry, sessionEnv } from "./exec.ts";
+import { describeExpiry } from "../format.ts";
+import { sessionEnv } from "./exec.ts";
 import type { CommandRun } from "./types.ts";
 
 /** Shells to try, in order: $SHELL; on Windows PowerShell 7, Windows PowerShell, %COMSPEC%. */

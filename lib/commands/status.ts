@@ -3,17 +3,9 @@
  * no AWS files, no STS, and never a secret.
  */
 import { type CacheEntry, listCacheEntries, remainingMs } from "../cache.ts";
+import { formatRemaining } from "../format.ts";
 import { resolvePaths } from "../settings.ts";
 import type { CommandRun } from "./types.ts";
-
-/** "11h 58m", "4m", "<1m" or "expired". */
-export function formatRemaining(ms: number): string {
-  if (ms <= 0) return "expired";
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes < 1) return "<1m";
-  const hours = Math.floor(minutes / 60);
-  return hours > 0 ? `${hours}h ${minutes % 60}m` : `${minutes}m`;
-}
 
 /** Left-aligned columns separated by two spaces; no trailing spaces. */
 export function formatTable(rows: string[][]): string {

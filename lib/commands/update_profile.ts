@@ -12,10 +12,9 @@ import { checkWritable, readAwsFiles, writeIniSection } from "../aws_files.ts";
 import { withKeyLock } from "../cache.ts";
 import { MfaError, usageError } from "../errors.ts";
 import { sha256Hex } from "../hash.ts";
-import { isoSeconds } from "../format.ts";
+import { describeExpiry, isoSeconds } from "../format.ts";
 import { sectionHeaderFor } from "../ini.ts";
 import type { Settings } from "../types.ts";
-import { describeExpiry } from "./exec.ts";
 import type { CommandRun } from "./types.ts";
 
 export function targetProfile(settings: Settings, flag: string | undefined): string {
