@@ -306,9 +306,26 @@ function lookupLong(specs: OptionSpec[], name: string): OptionSpec | undefined {
   return specs.find((o) => o.name === name || o.aliases?.includes(name));
 }
 
+/** Edit distance, for "did you mean" on a mistyped command or option. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, k) => k);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let k = 1; k <= b.length; k++) {
+      row[k] = Math.min(prev[k] + 1, row[k - 1] + 1, prev[k - 1] + (a[i - 1] === b[k - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
 function suggest(name: string, candidates: string[]): string | undefined {
-  const close = candidates.find((c) => c.startsWith(name) || name.startsWith(c));
-  return close;
+  const prefix = candidates.find((c) => name.length >= 2 && c.startsWith(name));
+  if (prefix) return prefix;
+  const scored = candidates.map((c) => ({ c, d: distance(name, c) })).sort((x, y) => x.d - y.d);
+  return scored[0] && scored[0].d <= Math.max(1, Math.floor(name.length / 3))
+    ? scored[0].c
+    : undefined;
 }
 
 /**
