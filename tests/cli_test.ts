@@ -70,6 +70,10 @@ Deno.test("usage errors: unknown command/option (with a suggestion), missing val
   assertMatch(usageErrorOf(["-p"]).message, /option -p needs a value \(NAME\)/);
   assertMatch(
     usageErrorOf(["status", "--format", "sh"]).message,
+    /unknown option --format for status/,
+  );
+  assertMatch(
+    usageErrorOf(["--format", "sh", "status"]).message,
     /--format does not apply to status/,
   );
   assertMatch(usageErrorOf(["status", "extra"]).message, /unexpected argument "extra" for status/);
