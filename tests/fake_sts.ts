@@ -50,6 +50,11 @@ export interface FakeStsOptions {
   roles?: FakeRole[];
   port?: number;
   allowCodeReuse?: boolean;
+  /**
+   * Windows either side of now whose codes are accepted (AWS: 1, the default). The CLI sandbox widens
+   * it so a test's precomputed codes stay valid across a window boundary while it runs.
+   */
+  windowTolerance?: number;
   /** IMDS placement region, default "eu-west-3". */
   region?: string;
   /** The fake's clock (TOTP windows, expirations); default the real one. */
@@ -313,7 +318,9 @@ export async function startFakeSts(opts: FakeStsOptions = {}): Promise<FakeSts> 
   async function codesAroundNow(user: FakeUser): Promise<string[]> {
     const secret = base32Decode(user.totpSecret);
     const current = totpWindow(new Date(now()));
-    const windows = [current, current - 1, current + 1];
+    const tolerance = opts.windowTolerance ?? 1;
+    const windows = [current];
+    for (let d = 1; d <= tolerance; d++) windows.push(current - d, current + d);
     return await Promise.all(
       windows.map(async (w) => `${w}:${await totp(secret, new Date(w * 30_000))}`),
     );

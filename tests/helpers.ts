@@ -113,7 +113,7 @@ export async function makeSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const credentials = opts.credentials === undefined ? DEFAULT_CREDENTIALS : opts.credentials;
   if (credentials !== null) await Deno.writeTextFile(credentialsFile, credentials, { mode: 0o600 });
   if (opts.config) await Deno.writeTextFile(configFile, opts.config, { mode: 0o600 });
-  const fake = await startFakeSts(opts.fake ?? {});
+  const fake = await startFakeSts({ windowTolerance: 4, ...opts.fake });
   const env: Record<string, string> = {
     ...baseEnv(),
     HOME: home,
