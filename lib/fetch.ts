@@ -164,6 +164,32 @@ async function saveState(
   }
 }
 
+/** GetSessionToken with the MFA code, stepping the duration down when STS refuses it. */
+function newMfaSession(
+  settings: Settings,
+  deps: Deps,
+  sts: StsApi,
+  serial: string,
+  durations: number[],
+  purpose: string,
+): Promise<StsCredentials> {
+  const cursor = newCursor();
+  return withMfaCode(
+    settings,
+    deps,
+    serial,
+    async (code) =>
+      (await negotiate(durations, cursor, deps, (seconds) => {
+        deps.log.debug(`STS GetSessionToken for ${formatDuration(seconds)}${purpose}`);
+        return sts.getSessionToken({
+          serialNumber: serial,
+          tokenCode: code,
+          durationSeconds: seconds,
+        });
+      })).value,
+  );
+}
+
 export async function fetchFromSts(
   settings: Settings,
   deps: Deps,
@@ -181,19 +207,7 @@ export async function fetchFromSts(
   });
 
   if (plan.kind === "session") {
-    deps.log.debug("planning GetSessionToken");
-    const cursor = newCursor();
-    return await withMfaCode(settings, deps, serial, async (code) => {
-      const out = await negotiate(plan.durations, cursor, deps, (seconds) => {
-        deps.log.debug(`STS GetSessionToken for ${formatDuration(seconds)}`);
-        return sts.getSessionToken({
-          serialNumber: serial,
-          tokenCode: code,
-          durationSeconds: seconds,
-        });
-      });
-      return out.value;
-    });
+    return await newMfaSession(settings, deps, sts, serial, plan.durations, "");
   }
 
   if (plan.kind === "role-direct") {
@@ -252,23 +266,7 @@ async function mfaSession(
   const policy = cachePolicy(settings, deps);
   if (forceNew) policy.read = false;
   const fetchSession = async (): Promise<CacheEntry> => {
-    const cursor = newCursor();
-    const issued = await withMfaCode(
-      settings,
-      deps,
-      serial,
-      async (code) =>
-        (await negotiate(durations, cursor, deps, (seconds) => {
-          deps.log.debug(
-            `STS GetSessionToken for ${formatDuration(seconds)} (MFA session for roles)`,
-          );
-          return sts.getSessionToken({
-            serialNumber: serial,
-            tokenCode: code,
-            durationSeconds: seconds,
-          });
-        })).value,
-    );
+    const issued = await newMfaSession(settings, deps, sts, serial, durations, " (for roles)");
     return {
       version: 1,
       kind: "session",
