@@ -112,6 +112,17 @@ async function typeInto(display: Display, text: string, key = "Return"): Promise
   await display.x(["xdotool", "key", key]);
 }
 
+/** In a zenity form Return does not press OK: click it (bottom right of the window). */
+async function clickFormOk(display: Display, window: string): Promise<void> {
+  const geometry = await display.x(["xdotool", "getwindowgeometry", "--shell", window]);
+  const g = Object.fromEntries(
+    geometry.stdout.trim().split("\n").map((line) => line.split("=")),
+  ) as Record<string, string>;
+  const okX = Number(g.X) + Number(g.WIDTH) - 45;
+  const okY = Number(g.Y) + Number(g.HEIGHT) - 25;
+  await display.x(["xdotool", "mousemove", String(okX), String(okY), "click", "1"]);
+}
+
 function promptContext(display: Display): PromptContext {
   const displayEnv: Env = { ...env, DISPLAY: display.name };
   return {
@@ -258,14 +269,7 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 300));
           await display.x(["import", "-window", window, `${ROOT}/docs/img/zenity-setup.png`]);
         }
-        // In a zenity form Return does not press OK: click it (bottom right of the window).
-        const geometry = await display.x(["xdotool", "getwindowgeometry", "--shell", window]);
-        const g = Object.fromEntries(
-          geometry.stdout.trim().split("\n").map((line) => line.split("=")),
-        ) as Record<string, string>;
-        const okX = Number(g.X) + Number(g.WIDTH) - 45;
-        const okY = Number(g.Y) + Number(g.HEIGHT) - 25;
-        await display.x(["xdotool", "mousemove", String(okX), String(okY), "click", "1"]);
+        await clickFormOk(display, window);
         const out = await run;
         assertEquals(out.code, 0, out.stderr);
         assertEquals(out.stdout, "");
@@ -303,18 +307,7 @@ Deno.test({
           if (i > 0) await display.x(["xdotool", "key", "Tab"]);
           if (value) await display.x(["xdotool", "type", "--delay", "15", value]);
         }
-        const geometry = await display.x(["xdotool", "getwindowgeometry", "--shell", window]);
-        const g = Object.fromEntries(
-          geometry.stdout.trim().split("\n").map((line) => line.split("=")),
-        ) as Record<string, string>;
-        await display.x([
-          "xdotool",
-          "mousemove",
-          String(Number(g.X) + Number(g.WIDTH) - 45),
-          String(Number(g.Y) + Number(g.HEIGHT) - 25),
-          "click",
-          "1",
-        ]);
+        await clickFormOk(display, window);
         const out = await run;
         assertEquals(out.code, 0, out.stderr);
         const parsed = JSON.parse(out.stdout);
