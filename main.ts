@@ -46,11 +46,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.command === "help" || args.options.help) {
-      const topic = args.command === "help" ? args.positionals[0] : args.command;
-      const explicit = args.command !== "help" && argv.some((a) => a === args.command);
-      await writeOut(
-        topic && (args.command === "help" || explicit) ? commandHelp(topic) : mainHelp(VERSION),
-      );
+      const topic = args.command === "help"
+        ? args.positionals[0]
+        : (args.commandGiven ? args.command : undefined);
+      await writeOut(topic ? commandHelp(topic) : mainHelp(VERSION));
       return 0;
     }
     const load = COMMAND_MODULES[args.command];

@@ -288,6 +288,8 @@ export type OptionValues = Record<string, string | boolean | undefined>;
 
 export interface ParsedArgs {
   command: string;
+  /** The command was named on the command line (not the default). */
+  commandGiven: boolean;
   /** Option values by long name; flags only (environment is resolved later). */
   options: OptionValues;
   positionals: string[];
@@ -449,7 +451,7 @@ export function parseArgv(argv: string[]): ParsedArgs {
       throw usageError(`option --${name} does not apply to ${command}`, `usage: ${spec.usage}`);
     }
   }
-  return { command, options, positionals, version };
+  return { command, commandGiven: commandName !== undefined, options, positionals, version };
 }
 
 function optionLine(o: OptionSpec): string {
