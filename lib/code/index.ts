@@ -4,7 +4,7 @@
  */
 import { MfaError } from "../errors.ts";
 import type { Deps, Settings } from "../types.ts";
-import { interpretCodeSourceOutput, totp, totpWindow } from "./totp.ts";
+import { interpretCodeSourceOutput, totp } from "./totp.ts";
 
 export const COMMAND_TIMEOUT_MS = 30_000;
 export const TOTP_PERIOD = 30;
@@ -151,5 +151,3 @@ function promptSupplier(settings: Settings, deps: Deps): CodeSupplier {
     onRejected: (retry) => Promise.resolve(retry < MAX_PROMPT_TRIES),
   };
 }
-
-export { totpWindow };
