@@ -19,6 +19,7 @@ import {
   TARGETS,
 } from "../scripts/build.ts";
 import { baseEnv, MAIN, makeSandbox, ROOT } from "./helpers.ts";
+import { runProgram } from "./programs.ts";
 
 Deno.test("build: the five release targets and their asset names", () => {
   assertEquals(TARGETS.map((t) => [t.triple, assetName(t)]), [
@@ -199,8 +200,8 @@ Deno.test({
   ignore: Deno.build.os === "windows",
   async fn() {
     await using box = await makeSandbox();
-    const run = async (args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
+    const run = (args: string[]) =>
+      runProgram(Deno.execPath(), {
         args: [
           "run",
           "--quiet",
@@ -211,14 +212,7 @@ Deno.test({
           ...args,
         ],
         env: box.env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-    };
+      });
     // Cold: the AWS SDK calls STS (it reads the OS release for its user agent).
     let out = await run(["claude-export", "--code", await box.code()]);
     assertEquals(out.code, 0, out.stderr);

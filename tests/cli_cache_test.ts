@@ -8,7 +8,7 @@ import {
 } from "./assert.ts";
 import { DEFAULT_USER } from "./fake_sts.ts";
 import { DEFAULT_CREDENTIALS, MAIN, makeSandbox, ROOT, type Sandbox } from "./helpers.ts";
-import { exists } from "./which.ts";
+import { exists, runProgram } from "./programs.ts";
 
 const AWS_V2 = "/usr/bin/aws";
 const ROLE_1H = "arn:aws:iam::123456789012:role/one-hour";
@@ -104,7 +104,7 @@ Deno.test({
         `--frozen --config=${ROOT}/deno.json ${MAIN} credential-process --profile work\n`,
     });
     const aws = async (env: Record<string, string>) => {
-      const out = await new Deno.Command(AWS_V2, {
+      return await runProgram(AWS_V2, {
         args: [
           "sts",
           "get-caller-identity",
@@ -114,12 +114,7 @@ Deno.test({
           sandbox.fake.url,
         ],
         env: { ...sandbox.env, AWS_PAGER: "", ...env },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+      });
     };
     const first = await aws({ AWS_MFA_TOKEN: await sandbox.code() });
     assertOk(first, "aws sts get-caller-identity");

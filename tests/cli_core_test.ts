@@ -2,20 +2,12 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { DEFAULT_USER } from "./fake_sts.ts";
 import { hasStackTrace, makeSandbox } from "./helpers.ts";
-import { exists as has, which } from "./which.ts";
+import { exists as has, runProgram, which } from "./programs.ts";
 
 const AWS_V2 = "/usr/bin/aws";
 
-async function runIn(shell: string, script: string, env: Record<string, string>) {
-  const out = await new Deno.Command(shell, {
-    args: ["-c", script],
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function runIn(shell: string, script: string, env: Record<string, string>) {
+  return runProgram(shell, { args: ["-c", script], env });
 }
 
 Deno.test("claude-export prints exactly the Credentials the fake issued", async () => {

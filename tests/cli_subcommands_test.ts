@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_USER } from "./fake_sts.ts";
 import { hasStackTrace, makeSandbox, type RunOutput, type Sandbox } from "./helpers.ts";
 import { parseAwsIni } from "../lib/ini.ts";
-import { which } from "./which.ts";
+import { runProgram, which } from "./programs.ts";
 
 const AWS_V2 = "/usr/bin/aws";
 const isWindows = Deno.build.os === "windows";
@@ -47,9 +47,8 @@ function assertNoSecrets(out: RunOutput, ...secrets: string[]) {
 }
 
 async function awsCli(sb: Sandbox, args: string[]): Promise<RunOutput> {
-  const out = await new Deno.Command(AWS_V2, {
+  return await runProgram(AWS_V2, {
     args: [...args, "--endpoint-url", sb.fake.url, "--region", "us-east-1", "--output", "json"],
-    clearEnv: true,
     env: {
       HOME: sb.home,
       PATH: "/usr/bin:/bin",
@@ -57,12 +56,7 @@ async function awsCli(sb: Sandbox, args: string[]): Promise<RunOutput> {
       AWS_CONFIG_FILE: sb.configFile,
       AWS_EC2_METADATA_DISABLED: "true",
     },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  });
 }
 
 // ---- update-profile ------------------------------------------------------------------------------
@@ -381,15 +375,10 @@ const SIX = [
 ];
 
 async function runShell(shell: string, args: string[]): Promise<RunOutput> {
-  const out = await new Deno.Command(shell, {
+  return await runProgram(shell, {
     args,
-    clearEnv: true,
     env: { PATH: "/usr/bin:/bin", HOME: "/tmp" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  });
 }
 
 for (const shell of ["bash", "dash", "zsh", "ksh"]) {

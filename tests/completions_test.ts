@@ -13,7 +13,7 @@ import {
   type CompletionTable,
 } from "../lib/completions.ts";
 import { MfaError } from "../lib/errors.ts";
-import { which } from "./which.ts";
+import { which } from "./programs.ts";
 
 const has = (program: string) => which(program) !== undefined;
 

@@ -11,6 +11,7 @@ import {
   type FakeUser,
   startFakeSts,
 } from "./fake_sts.ts";
+import { runProgram } from "./programs.ts";
 
 const STS = await import("@aws-sdk/client-sts");
 const IAM = await import("@aws-sdk/client-iam");
@@ -810,15 +811,10 @@ async function runAwsCli(args: string[], fake: FakeSts, keys: Keys = userKeys())
       AWS_PAGER: "",
     };
     if (keys.sessionToken) env.AWS_SESSION_TOKEN = keys.sessionToken;
-    const out = await new Deno.Command(AWS_CLI, {
+    return await runProgram(AWS_CLI, {
       args: [...args, "--endpoint-url", fake.url, "--output", "json"],
       env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    });
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -1,15 +1,12 @@
 /** Test harness: a temp HOME, the fake STS over HTTP, and the real CLI spawned as a subprocess. */
 import { fileURLToPath } from "node:url";
+import { type ProgramOutput, runProgram } from "./programs.ts";
 import { DEFAULT_USER, type FakeSts, type FakeStsOptions, startFakeSts } from "./fake_sts.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 export const MAIN = `${ROOT}/main.ts`;
 
-export interface RunOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type RunOutput = ProgramOutput;
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -68,32 +65,15 @@ export async function runMfa(
   }
   // MFA_TEST_BIN: run a compiled binary instead (release.yml smoke-tests dist/mfa-linux-x86_64 so).
   const bin = Deno.env.get("MFA_TEST_BIN");
-  const cmd = new Deno.Command(bin || Deno.execPath(), {
+  return await runProgram(bin || Deno.execPath(), {
     args: bin
       ? args
       : ["run", "--allow-all", "--quiet", "--frozen", `--config=${ROOT}/deno.json`, MAIN, ...args],
     env: cleanEnv,
-    clearEnv: true,
     cwd: opts.cwd ?? ROOT,
-    stdin: opts.stdin !== undefined ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
+    stdin: opts.stdin,
+    timeoutMs: opts.timeoutMs ?? 60_000,
   });
-  const child = cmd.spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, opts.timeoutMs ?? 60_000);
-  if (opts.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 export interface SandboxOptions {

@@ -5,6 +5,7 @@
  */
 import { assertEquals, assertMatch, assertNotEquals } from "./assert.ts";
 import { makeSandbox, ROOT, type Sandbox } from "./helpers.ts";
+import { runProgram } from "./programs.ts";
 
 async function restrictedRun(
   box: Sandbox,
@@ -12,7 +13,7 @@ async function restrictedRun(
   denoDir: string,
   extra: string[] = [],
 ) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  return await runProgram(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
@@ -31,12 +32,7 @@ async function restrictedRun(
       "sh",
     ],
     env: { ...box.env, DENO_DIR: denoDir },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  });
 }
 
 Deno.test("a cache hit needs only the two AWS files and its cache entry, and no npm package", async () => {

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { assetName, sha256Hex, sha256sumsText, TARGETS } from "../scripts/build.ts";
 import { ROOT } from "./helpers.ts";
-import { which } from "./which.ts";
+import { runProgram, which } from "./programs.ts";
 
 const INSTALL = `${ROOT}/scripts/install.sh`;
 
@@ -65,16 +65,10 @@ async function spawn(
   args: string[],
   env: Record<string, string>,
 ): Promise<Output> {
-  const out = await new Deno.Command(program, {
+  return await runProgram(program, {
     args,
     env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

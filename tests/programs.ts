@@ -1,4 +1,4 @@
-/** Finding the real programs tests drive (shells, AWS CLI, dialogs), so a test can skip when one is missing. */
+/** The real programs tests drive (shells, AWS CLI, dialogs): finding them, so a test can skip when one is missing, and running them with a clean environment. */
 
 export function exists(path: string): boolean {
   try {
@@ -26,5 +26,53 @@ function isFile(path: string): boolean {
     return Deno.statSync(path).isFile;
   } catch {
     return false;
+  }
+}
+
+export interface ProgramOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program with exactly `env` (nothing inherited), stdin from `stdin` or nothing, and returns
+ * its decoded output. `timeoutMs` kills it (SIGKILL) if it runs longer.
+ */
+export async function runProgram(
+  program: string,
+  opts: {
+    args: string[];
+    env: Record<string, string>;
+    stdin?: string;
+    cwd?: string;
+    timeoutMs?: number;
+  },
+): Promise<ProgramOutput> {
+  const child = new Deno.Command(program, {
+    args: opts.args,
+    env: opts.env,
+    clearEnv: true,
+    cwd: opts.cwd,
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, opts.timeoutMs);
+  try {
+    if (opts.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(opts.stdin));
+      await writer.close();
+    }
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
   }
 }

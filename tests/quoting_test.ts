@@ -7,7 +7,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { EXPORT_VARIABLES, type ExportFormat, formatExports, formatUnsets } from "../lib/format.ts";
 import type { Credentials } from "../lib/types.ts";
-import { which } from "./which.ts";
+import { which } from "./programs.ts";
 
 const SEED = Number(Deno.env.get("QUOTING_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0]);
 const CASES = Number(Deno.env.get("QUOTING_CASES") ?? 500);

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { assetName, TARGETS } from "../scripts/build.ts";
 import { ROOT } from "./helpers.ts";
-import { which } from "./which.ts";
+import { which } from "./programs.ts";
 
 const CI = `${ROOT}/.github/workflows/ci.yml`;
 const RELEASE = `${ROOT}/.github/workflows/release.yml`;
